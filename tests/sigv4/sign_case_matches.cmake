@@ -1,0 +1,23 @@
+# cmake -DTOOL=sigv4-sign -DCASE_DIR=... -DOUT_DIR=... -P sign_case_matches.cmake
+# Runs the tool on one case and compares each of the eight files with the case's expected file.
+file(REMOVE_RECURSE ${OUT_DIR})
+execute_process(COMMAND ${TOOL} ${CASE_DIR} ${OUT_DIR} RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "sigv4-sign exited with ${rc}: ${err}")
+endif()
+set(files header-canonical-request.txt header-string-to-sign.txt header-signature.txt header-signed-request.txt
+          query-canonical-request.txt query-string-to-sign.txt query-signature.txt query-signed-request.txt)
+set(failed "")
+foreach(f IN LISTS files)
+  if(NOT EXISTS ${CASE_DIR}/${f})
+    list(APPEND failed "${f} (no expected file)")
+    continue()
+  endif()
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${CASE_DIR}/${f} ${OUT_DIR}/${f} RESULT_VARIABLE diff)
+  if(NOT diff EQUAL 0)
+    list(APPEND failed ${f})
+  endif()
+endforeach()
+if(failed)
+  message(FATAL_ERROR "differs from the expected file: ${failed}\n(diff ${CASE_DIR} ${OUT_DIR})")
+endif()
