@@ -32,7 +32,6 @@ struct fixture {
         params.time = std::chrono::sys_days{std::chrono::year{2026} / 11 / 27};
         params.rules = canonical_rules::s3();
         params.payload_hash = unsigned_payload;
-        params.add_content_sha256_header = true;
     }
 
     request_view request() const

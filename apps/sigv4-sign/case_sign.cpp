@@ -78,14 +78,14 @@ case_outputs sign_case(const signing_case& c)
     params.region = ctx.region;
     params.service = ctx.service;
     params.time = ctx.time;
-    params.rules = {ctx.normalize, ctx.double_uri_encode};
+    // x-amz-content-sha256 is added for sign_body, and for S3 unless the request already carries it.
+    params.rules = {ctx.normalize, ctx.double_uri_encode, ctx.sign_body || (ctx.is_s3() && !content_sha)};
     params.omit_session_token = ctx.omit_session_token;
 
     const sigv4::signer signer;
     case_outputs out;
 
     params.payload_hash = header_payload;
-    params.add_content_sha256_header = ctx.sign_body || (ctx.is_s3() && !content_sha);
     const auto h = signer.sign_headers(view, ctx.creds, params);
     if (!h) throw case_error(error_text(h.error()));
     out["header-canonical-request.txt"] = h->canonical_request;
@@ -98,7 +98,6 @@ case_outputs sign_case(const signing_case& c)
     out["header-signed-request.txt"] = std::move(signed_request);
 
     params.payload_hash = query_payload;
-    params.add_content_sha256_header = false;
     const auto q = signer.presign(view, ctx.creds, params, ctx.expires);
     if (!q) throw case_error(error_text(q.error()));
     out["query-canonical-request.txt"] = q->canonical_request;

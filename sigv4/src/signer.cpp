@@ -115,13 +115,13 @@ boost::system::result<header_signing_result> signer::sign_headers(const request_
     to_sign.reserve(request.headers.size() + 3);
     for (const auto& h : request.headers) {
         if (iequals(h.name, "x-amz-date") || (adds_token && iequals(h.name, "x-amz-security-token")) ||
-            (params.add_content_sha256_header && iequals(h.name, "x-amz-content-sha256")))
+            (params.rules.content_sha256_header && iequals(h.name, "x-amz-content-sha256")))
             continue;
         to_sign.push_back(h);
     }
     to_sign.push_back({"x-amz-date", prep->amz_date});
     if (sign_token) to_sign.push_back({"x-amz-security-token", creds.session_token});
-    if (params.add_content_sha256_header) to_sign.push_back({"x-amz-content-sha256", params.payload_hash});
+    if (params.rules.content_sha256_header) to_sign.push_back({"x-amz-content-sha256", params.payload_hash});
 
     const auto headers = canonical_headers(to_sign);
     header_signing_result out;
@@ -134,7 +134,8 @@ boost::system::result<header_signing_result> signer::sign_headers(const request_
 
     if (adds_token) out.headers.push_back({"X-Amz-Security-Token", creds.session_token});
     out.headers.push_back({"X-Amz-Date", prep->amz_date});
-    if (params.add_content_sha256_header) out.headers.push_back({"x-amz-content-sha256", std::string(params.payload_hash)});
+    if (params.rules.content_sha256_header)
+        out.headers.push_back({"x-amz-content-sha256", std::string(params.payload_hash)});
     std::string authorization;
     authorization.append(algorithm)
         .append(" Credential=")

@@ -27,7 +27,6 @@ signing_params s3_params(std::string_view payload_hash)
     p.time = doc_time;
     p.rules = canonical_rules::s3();
     p.payload_hash = payload_hash;
-    p.add_content_sha256_header = true;
     return p;
 }
 
@@ -86,8 +85,7 @@ BOOST_AUTO_TEST_CASE(s3_doc_get_bucket_lifecycle_and_list_objects)
 
 BOOST_AUTO_TEST_CASE(s3_doc_presigned_get)
 {
-    auto p = s3_params(unsigned_payload);
-    p.add_content_sha256_header = false;
+    const auto p = s3_params(unsigned_payload);
     const auto r = signer{}.presign({"GET", "/test.txt", "", host_only}, doc_creds, p, hours{24});
     BOOST_TEST_REQUIRE(r.has_value());
     BOOST_TEST(r->signature == "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
@@ -95,6 +93,22 @@ BOOST_AUTO_TEST_CASE(s3_doc_presigned_get)
                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2F"
                "aws4_request&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=86400&"
                "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+}
+
+BOOST_AUTO_TEST_CASE(content_sha256_header_follows_the_rules)
+{
+    auto p = s3_params(unsigned_payload);
+    const auto s3 = signer{}.sign_headers({"GET", "/k", "", host_only}, doc_creds, p);
+    BOOST_TEST_REQUIRE(s3.has_value());
+    BOOST_TEST(s3->canonical_request.find("x-amz-content-sha256:UNSIGNED-PAYLOAD\n") != std::string::npos);
+    BOOST_TEST(header_value(*s3, "x-amz-content-sha256") == "UNSIGNED-PAYLOAD");
+
+    p.rules = canonical_rules::generic();
+    p.payload_hash = empty_payload_sha256;
+    const auto generic = signer{}.sign_headers({"GET", "/k", "", host_only}, doc_creds, p);
+    BOOST_TEST_REQUIRE(generic.has_value());
+    BOOST_TEST(generic->canonical_request.find("x-amz-content-sha256") == std::string::npos);
+    for (const auto& h : generic->headers) BOOST_TEST(h.name != "x-amz-content-sha256");
 }
 
 BOOST_AUTO_TEST_CASE(signing_key_is_derived_once_per_day_and_scope)
@@ -145,9 +159,7 @@ BOOST_AUTO_TEST_CASE(session_token_is_signed_and_added)
     BOOST_TEST(o->canonical_request.find("x-amz-security-token") == std::string::npos);
     BOOST_TEST(o->headers.front().name == "X-Amz-Security-Token");  // still sent
 
-    auto q = p;
-    q.add_content_sha256_header = false;
-    const auto pre = signer{}.presign({"GET", "/k", "", host_only}, temp, q, seconds{60});
+    const auto pre = signer{}.presign({"GET", "/k", "", host_only}, temp, p, seconds{60});
     BOOST_TEST_REQUIRE(pre.has_value());
     BOOST_TEST(pre->query.find("X-Amz-Security-Token=FQoGZXIvYXdzE%2F%2Ftoken%2Bwith%2Fslashes%3D&X-Amz-Signature=") !=
                std::string::npos);

@@ -12,14 +12,16 @@
 
 namespace cachestep::sigv4 {
 
-// AWS has two rule sets for the path. S3 signs the path exactly as sent (keys may contain "//" or "./",
-// which must not be collapsed); every other service normalises it and URI-encodes the wire form again.
+// AWS has two rule sets. S3 signs the path exactly as sent (keys may contain "//" or "./", which must not be
+// collapsed) and wants x-amz-content-sha256 on every request; every other service normalises the path and
+// URI-encodes the wire form again.
 struct canonical_rules {
-    bool normalize_path{true};     // remove "." and ".." segments, collapse runs of '/'
-    bool double_uri_encode{true};  // encode the already-encoded wire path again ('%' becomes "%25")
+    bool normalize_path{true};          // remove "." and ".." segments, collapse runs of '/'
+    bool double_uri_encode{true};       // encode the already-encoded wire path again ('%' becomes "%25")
+    bool content_sha256_header{false};  // header signing adds and signs "x-amz-content-sha256: <payload hash>"
 
-    static constexpr canonical_rules generic() { return {true, true}; }
-    static constexpr canonical_rules s3() { return {false, false}; }
+    static constexpr canonical_rules generic() { return {true, true, false}; }
+    static constexpr canonical_rules s3() { return {false, false, true}; }
 };
 
 // AWS UriEncode: every byte except A-Z a-z 0-9 - _ . ~ (and '/' when keep_slash) as upper-case %XX.

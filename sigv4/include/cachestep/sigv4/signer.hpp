@@ -8,7 +8,7 @@
 //   sigv4::signer signer;
 //   sigv4::signing_params p{.region = "us-east-1", .service = "s3", .time = now,
 //                           .rules = sigv4::canonical_rules::s3(),
-//                           .payload_hash = sigv4::unsigned_payload, .add_content_sha256_header = true};
+//                           .payload_hash = sigv4::unsigned_payload};
 //   auto signed_ = signer.sign_headers(request, creds, p);
 //   if (!signed_) ... signed_.error() is a sigv4_errc
 //   for (auto& h : signed_->headers) beast_request.set(h.name, h.value);
@@ -41,9 +41,6 @@ struct signing_params {
     std::chrono::sys_seconds time{};
     canonical_rules rules{canonical_rules::generic()};  // canonical_rules::s3() for S3
     std::string_view payload_hash{empty_payload_sha256};  // hex SHA-256 of the body, or unsigned_payload
-    // Header signing only: add and sign "x-amz-content-sha256: <payload_hash>". S3 requires it on every
-    // request; other services accept it.
-    bool add_content_sha256_header{false};
     // Sign without the session token, then add it anyway (a few services want the token unsigned).
     bool omit_session_token{false};
 };
@@ -58,7 +55,8 @@ struct header_signing_result {
     std::string string_to_sign;
     std::string signature;              // 64 lower-case hex digits
     std::vector<added_header> headers;  // to set on the request, in this order: X-Amz-Security-Token (with a
-                                        // token), X-Amz-Date, x-amz-content-sha256 (when asked), Authorization
+                                        // token), X-Amz-Date, x-amz-content-sha256 (rules.content_sha256_header),
+                                        // Authorization
 };
 
 struct query_signing_result {
@@ -85,7 +83,8 @@ public:
                                                               const signing_params& params) const;
 
     // Query signing (a presigned URL valid for `expires`, 1 s to 7 days). Signs every header of the request
-    // (usually only Host), the request's own query parameters and the X-Amz-* parameters it adds.
+    // (usually only Host), the request's own query parameters and the X-Amz-* parameters it adds. No
+    // x-amz-content-sha256 is added whatever the rules say: a URL has no headers of its own.
     boost::system::result<query_signing_result> presign(const request_view& request, const credentials& creds,
                                                         const signing_params& params,
                                                         std::chrono::seconds expires) const;
