@@ -1,5 +1,7 @@
 #include <cachestep/sigv4/canonical.hpp>
 
+#include "ascii.hpp"
+
 #include <algorithm>
 
 namespace cachestep::sigv4 {
@@ -31,11 +33,6 @@ void append_escape(unsigned char c, std::string& out)
     out.push_back('%');
     out.push_back(hex_upper[c >> 4]);
     out.push_back(hex_upper[c & 0xF]);
-}
-
-char ascii_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 bool is_space(char c)
@@ -170,9 +167,8 @@ bool is_unsigned_header(std::string_view n)
     // botocore's list (auth.py SIGNED_HEADERS_BLACKLIST plus the hop-by-hop headers it skips): a proxy may
     // rewrite or drop any of these, which would break a signature that covered them.
     static constexpr std::string_view never_signed[] = {
-        "authorization", "user-agent",          "expect",  "x-amzn-trace-id",   "connection",
-        "keep-alive",    "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade",
+        "authorization",      "user-agent",          "expect", "x-amzn-trace-id", "connection", "keep-alive",
+        "proxy-authenticate", "proxy-authorization", "te",     "trailer",         "transfer-encoding", "upgrade",
     };
     return std::find(std::begin(never_signed), std::end(never_signed), n) != std::end(never_signed);
 }
@@ -205,7 +201,7 @@ canonical_header_block canonical_headers(std::span<const header_field> headers)
     entries.reserve(headers.size());
     for (std::size_t i = 0; i < headers.size(); ++i) {
         std::string name(headers[i].name);
-        std::transform(name.begin(), name.end(), name.begin(), ascii_lower);
+        std::transform(name.begin(), name.end(), name.begin(), detail::ascii_lower);
         if (is_unsigned_header(name)) continue;
         entries.push_back({std::move(name), canonical_header_value(headers[i].value), i});
     }

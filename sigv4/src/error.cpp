@@ -17,8 +17,10 @@ public:
         case sigv4_errc::invalid_path: return "request path is empty or does not start with '/'";
         case sigv4_errc::invalid_header:
             return "header name is not an HTTP token, or its value contains CR, LF or NUL";
-        case sigv4_errc::invalid_credentials: return "access key id or secret access key is empty";
-        case sigv4_errc::invalid_scope: return "region or service is empty or contains '/' or whitespace";
+        case sigv4_errc::invalid_credentials:
+            return "credentials are malformed: empty secret, access key id empty or containing '/', ',' or "
+                   "whitespace, or a session token containing CR or LF";
+        case sigv4_errc::invalid_scope: return "region or service is empty or contains '/', ',' or whitespace";
         case sigv4_errc::invalid_time: return "signing time is outside the years 0000-9999";
         case sigv4_errc::invalid_payload_hash: return "payload hash is empty or contains whitespace";
         case sigv4_errc::invalid_expiry: return "presign expiry must be between 1 second and 7 days";

@@ -3,6 +3,8 @@
 #include <cachestep/sigv4/crypto.hpp>
 #include <cachestep/sigv4/time.hpp>
 
+#include "ascii.hpp"
+
 #include <algorithm>
 
 namespace cachestep::sigv4 {
@@ -22,22 +24,17 @@ bool is_token(std::string_view s)
     return !s.empty() && std::all_of(s.begin(), s.end(), is_token_char);
 }
 
-char ascii_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
-
+// Region, service and access key id end up between '/' or ',' separators of the credential scope.
 bool valid_scope_part(std::string_view s)
 {
-    return !s.empty() && std::none_of(s.begin(), s.end(), [](char c) {
-        return c == '/' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
-    });
+    return !s.empty() && s.find_first_of(std::string_view("/, \t\r\n\0", 7)) == std::string_view::npos;
+}
+
+bool valid_credentials(const credentials& c)
+{
+    // The token travels in a header: CR or LF in it would inject headers.
+    return valid_scope_part(c.access_key_id) && !c.secret_access_key.empty() &&
+           c.session_token.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
 }
 
 // Everything both signing forms check and compute before they differ.
@@ -56,10 +53,10 @@ boost::system::result<prepared> prepare(const request_view& request, const crede
         if (!is_token(h.name)) return sigv4_errc::invalid_header;
         if (h.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
             return sigv4_errc::invalid_header;
-        has_host = has_host || iequals(h.name, "host");
+        has_host = has_host || detail::ascii_iequals(h.name, "host");
     }
     if (!has_host) return sigv4_errc::missing_host_header;
-    if (creds.access_key_id.empty() || creds.secret_access_key.empty()) return sigv4_errc::invalid_credentials;
+    if (!valid_credentials(creds)) return sigv4_errc::invalid_credentials;
     if (!valid_scope_part(params.region) || !valid_scope_part(params.service)) return sigv4_errc::invalid_scope;
     if (params.payload_hash.empty() ||
         params.payload_hash.find_first_of(std::string_view(" \t\r\n\0", 5)) != std::string_view::npos)
@@ -114,8 +111,8 @@ boost::system::result<header_signing_result> signer::sign_headers(const request_
     std::vector<header_field> to_sign;
     to_sign.reserve(request.headers.size() + 3);
     for (const auto& h : request.headers) {
-        if (iequals(h.name, "x-amz-date") || (adds_token && iequals(h.name, "x-amz-security-token")) ||
-            (params.rules.content_sha256_header && iequals(h.name, "x-amz-content-sha256")))
+        if (detail::ascii_iequals(h.name, "x-amz-date") || (adds_token && detail::ascii_iequals(h.name, "x-amz-security-token")) ||
+            (params.rules.content_sha256_header && detail::ascii_iequals(h.name, "x-amz-content-sha256")))
             continue;
         to_sign.push_back(h);
     }

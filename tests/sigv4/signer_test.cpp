@@ -196,7 +196,9 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_a_named_error)
     BOOST_TEST(error_of({"GET", "/k", "", bad_name}, doc_creds, p) == make_error_code(sigv4_errc::invalid_header));
     BOOST_TEST(error_of({"GET", "k", "", host_only}, doc_creds, p) == make_error_code(sigv4_errc::invalid_path));
     BOOST_TEST(error_of({"", "/k", "", host_only}, doc_creds, p) == make_error_code(sigv4_errc::invalid_method));
-    BOOST_TEST(error_of({"GET", "/k", "", host_only}, credentials{"AKID", "", ""}, p) == make_error_code(sigv4_errc::invalid_credentials));
+    for (const credentials& bad : {credentials{"AKID", "", ""}, credentials{"", "secret", ""},
+                                   credentials{"AK/ID", "secret", ""}, credentials{"AKID", "secret", "tok\r\nX: y"}})
+        BOOST_TEST(error_of({"GET", "/k", "", host_only}, bad, p) == make_error_code(sigv4_errc::invalid_credentials));
     auto bad_region = p;
     bad_region.region = "us/east";
     BOOST_TEST(error_of({"GET", "/k", "", host_only}, doc_creds, bad_region) == make_error_code(sigv4_errc::invalid_scope));

@@ -13,8 +13,8 @@ enum class sigv4_errc {
     invalid_method,           // empty, or not an HTTP token
     invalid_path,             // empty or not starting with '/'
     invalid_header,           // a name that is not an HTTP token, or a value with CR, LF or NUL
-    invalid_credentials,      // empty access key id or secret
-    invalid_scope,            // empty region or service, or one containing '/' or whitespace
+    invalid_credentials,      // empty secret; access key id empty or with '/', ',' or whitespace; CR/LF in token
+    invalid_scope,            // empty region or service, or one containing '/', ',' or whitespace
     invalid_time,             // outside years 0000-9999
     invalid_payload_hash,     // empty or containing whitespace
     invalid_expiry,           // presign expiry outside 1 s .. 7 days (AWS limit)
