@@ -1,0 +1,74 @@
+#pragma once
+// Settings of the S3 engine: plain structs with their defaults and limits written beside them.
+
+#include <cachestep/sigv4/credentials.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace cachestep::engine {
+
+enum class addressing_style {
+    automatic,       // virtual-hosted on AWS when the bucket name allows it, path-style on custom endpoints
+    virtual_hosted,  // https://bucket.s3.us-east-1.amazonaws.com/key
+    path,            // https://s3.us-east-1.amazonaws.com/bucket/key, http://127.0.0.1:9000/bucket/key
+};
+
+struct endpoint_config {
+    std::string url;                 // "" = the AWS regional endpoint; else e.g. "http://127.0.0.1:9000"
+    std::string region{"us-east-1"};
+    addressing_style addressing{addressing_style::automatic};
+};
+
+struct tls_config {
+    bool verify_peer{true};  // certificate chain and host name; off only for throwaway test servers
+    std::string ca_bundle;   // PEM file of trusted CAs; "" = the system store (AWS_CA_BUNDLE sets this)
+};
+
+// The integrity check each uploaded part and PutObject body carries, verified by the server.
+enum class payload_checksum {
+    crc32c,  // x-amz-checksum-crc32c (hardware CRC32C: ~free); AWS verifies it
+    md5,     // Content-MD5: every S3 implementation verifies it; ~1.4 CPU-seconds per GB
+    none,
+};
+
+// Whether the SigV4 signature covers the body's SHA-256.
+enum class payload_signing {
+    automatic,  // signed over plain HTTP (nothing else protects the bytes in transit), UNSIGNED-PAYLOAD over TLS
+    always,
+    never,
+};
+
+struct retry_config {
+    int max_attempts{5};                          // per request, first try included; >= 1
+    std::chrono::milliseconds base_delay{100};    // backoff: random in [0, min(max_delay, base * 2^attempt)]
+    std::chrono::milliseconds max_delay{10'000};
+};
+
+struct timeout_config {
+    std::chrono::milliseconds connect{10'000};    // DNS + TCP + TLS handshake
+    std::chrono::milliseconds request{300'000};   // one whole request and response, body included
+    std::chrono::milliseconds stall{30'000};      // no byte moving in either direction for this long
+};
+
+struct transfer_config {
+    std::uint64_t part_size{8ull << 20};  // first part size; >= 5 MiB, <= 5 GiB. Grows for very long streams
+    int concurrency{8};                   // requests in flight per transfer (and connections it uses)
+    std::uint64_t memory_limit{96ull << 20};  // bytes of part buffers per transfer; the window shrinks to fit
+    payload_checksum checksum{payload_checksum::crc32c};
+    payload_signing signing{payload_signing::automatic};
+};
+
+struct client_config {
+    endpoint_config endpoint;
+    sigv4::credentials credentials;
+    tls_config tls;
+    retry_config retry;
+    timeout_config timeouts;
+    transfer_config transfer;
+    int max_idle_connections{16};  // kept-alive connections kept per endpoint
+    std::string user_agent{"cache-step"};
+};
+
+}  // namespace cachestep::engine

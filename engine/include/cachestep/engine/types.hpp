@@ -1,0 +1,81 @@
+#pragma once
+// Plain values the S3 operations take and return.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cachestep::engine {
+
+// S3's limits (AWS S3 user guide, "Amazon S3 multipart upload limits").
+inline constexpr std::uint64_t min_part_size = 5ull << 20;         // 5 MiB, every part but the last
+inline constexpr std::uint64_t max_part_size = 5ull << 30;         // 5 GiB
+inline constexpr int max_part_count = 10000;
+inline constexpr std::uint64_t max_object_size = 5ull << 40;       // 5 TiB
+
+// HeadObject, and the first response of a download.
+struct object_info {
+    std::uint64_t size{0};
+    std::string etag;           // as sent, with its quotes: "\"9b2cf535f27731c974343645a3985328\""
+    std::string last_modified;  // the Last-Modified header as sent (an HTTP date)
+    std::string content_type;
+    std::map<std::string, std::string> metadata;  // x-amz-meta-* without the prefix, names lower-case
+};
+
+struct listed_object {
+    std::string key;
+    std::uint64_t size{0};
+    std::string etag;
+    std::chrono::sys_seconds last_modified{};
+    std::string storage_class;
+};
+
+struct list_objects_page {
+    std::vector<listed_object> objects;
+    std::vector<std::string> common_prefixes;
+    bool is_truncated{false};
+    std::string next_continuation_token;
+};
+
+struct multipart_upload_entry {
+    std::string key;
+    std::string upload_id;
+    std::chrono::sys_seconds initiated{};
+};
+
+struct list_uploads_page {
+    std::vector<multipart_upload_entry> uploads;
+    bool is_truncated{false};
+    std::string next_key_marker;
+    std::string next_upload_id_marker;
+};
+
+struct completed_part {
+    int part_number{0};
+    std::string etag;             // as the UploadPart response sent it
+    std::string checksum_crc32c;  // base64; empty when the upload does not use CRC32C
+};
+
+struct complete_result {
+    std::string etag;
+    std::string location;
+};
+
+// The parsed <Error> body of a failed request.
+struct s3_error_body {
+    std::string code;
+    std::string message;
+    std::string request_id;
+    std::string host_id;
+    std::string resource;
+};
+
+struct delete_objects_result {
+    std::vector<std::string> deleted;
+    std::vector<std::pair<std::string, s3_error_body>> errors;  // key, what the server said
+};
+
+}  // namespace cachestep::engine
