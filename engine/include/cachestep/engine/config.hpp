@@ -16,8 +16,8 @@ enum class addressing_style {
 };
 
 struct endpoint_config {
-    std::string url;                 // "" = the AWS regional endpoint; else e.g. "http://127.0.0.1:9000"
-    std::string region{"us-east-1"};
+    std::string url;     // "" = the AWS regional endpoint; else e.g. "http://127.0.0.1:9000"
+    std::string region;  // "" = from AWS_REGION / AWS_DEFAULT_REGION, else us-east-1
     addressing_style addressing{addressing_style::automatic};
 };
 
@@ -42,7 +42,7 @@ enum class payload_signing {
 
 struct retry_config {
     int max_attempts{5};                          // per request, first try included; >= 1
-    std::chrono::milliseconds base_delay{100};    // backoff: random in [0, min(max_delay, base * 2^attempt)]
+    std::chrono::milliseconds base_delay{100};    // backoff before retry n: random in [0, min(max_delay, base * 2^(n-1))]
     std::chrono::milliseconds max_delay{10'000};
 };
 

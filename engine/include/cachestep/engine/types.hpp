@@ -16,6 +16,48 @@ inline constexpr std::uint64_t max_part_size = 5ull << 30;         // 5 GiB
 inline constexpr int max_part_count = 10000;
 inline constexpr std::uint64_t max_object_size = 5ull << 40;       // 5 TiB
 
+// An object: bucket and key (any UTF-8 up to 1024 bytes; the engine encodes it).
+struct object_ref {
+    std::string bucket;
+    std::string key;
+};
+
+struct upload_options {
+    std::string content_type;                     // "" = application/octet-stream
+    std::map<std::string, std::string> metadata;  // sent as x-amz-meta-<name>
+};
+
+// The integrity data that travels with a body we send. Computed by the transfer off the network thread.
+struct payload_checks {
+    std::string crc32c;  // base64, x-amz-checksum-crc32c; "" = not sent
+    std::string md5;     // base64, Content-MD5; "" = not sent
+    std::string sha256;  // hex, signed as the payload hash; "" = UNSIGNED-PAYLOAD
+};
+
+struct put_result {
+    std::string etag;
+};
+
+// One ranged GET placed into the caller's buffer.
+struct range_read {
+    std::size_t bytes{0};           // placed in the buffer
+    std::uint64_t object_size{0};   // from Content-Range (or Content-Length of a whole-object 200)
+    std::string etag;
+    bool whole_object{false};       // the server answered 200 with the whole object instead of 206
+};
+
+struct upload_result {
+    std::string etag;
+    std::uint64_t size{0};
+    int parts{0};  // 0: the stream fit one PutObject
+};
+
+struct download_result {
+    std::uint64_t size{0};
+    std::string etag;
+    int ranges{0};
+};
+
 // HeadObject, and the first response of a download.
 struct object_info {
     std::uint64_t size{0};

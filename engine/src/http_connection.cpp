@@ -1,0 +1,158 @@
+#include "http_connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <openssl/ssl.h>
+
+namespace cachestep::engine::detail {
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+bool is_ip_literal(const std::string& host)
+{
+    error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+}  // namespace
+
+http_connection::http_connection(asio::any_io_executor ex, asio::ssl::context* tls, connection_key key)
+    : key_(std::move(key)), tls_context_(tls), stream_(std::in_place_index<0>, ex)
+{
+    if (key_.tls) stream_.emplace<tls_stream>(ex, *tls_context_);
+}
+
+beast::tcp_stream& http_connection::lowest()
+{
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream_);
+}
+
+void http_connection::arm(const io_limits& limits)
+{
+    // One timer serves both limits: whichever comes first. classify() tells them apart afterwards.
+    const auto now = steady_clock::now();
+    const auto remaining = limits.deadline > now ? limits.deadline - now : steady_clock::duration::zero();
+    lowest().expires_after(std::min<steady_clock::duration>(remaining, limits.stall));
+}
+
+error_code http_connection::classify(error_code ec, const io_limits& limits) const
+{
+    if (ec == beast::error::timeout)
+        return steady_clock::now() >= limits.deadline ? make_error_code(engine_errc::timeout)
+                                                      : make_error_code(engine_errc::stalled);
+    return ec;
+}
+
+asio::awaitable<error_code> http_connection::connect(std::chrono::milliseconds timeout, bool verify_peer)
+{
+    auto ex = co_await asio::this_coro::executor;
+    const auto deadline = steady_clock::now() + timeout;
+
+    // The resolver has no timeout of its own: a timer cancels it.
+    asio::ip::tcp::resolver resolver(ex);
+    asio::steady_timer guard(ex, timeout);
+    bool timed_out = false;
+    guard.async_wait([&](error_code ec) {
+        if (!ec) {
+            timed_out = true;
+            resolver.cancel();
+        }
+    });
+    auto [rec, endpoints] =
+        co_await resolver.async_resolve(key_.host, std::to_string(key_.port), tuple_awaitable);
+    guard.cancel();
+    if (timed_out) co_return make_error_code(engine_errc::timeout);
+    if (rec) co_return rec;
+
+    auto& tcp = lowest();
+    tcp.expires_at(deadline);
+    auto [cec, ep] = co_await tcp.async_connect(endpoints, tuple_awaitable);
+    if (cec) co_return cec == beast::error::timeout ? make_error_code(engine_errc::timeout) : cec;
+    tcp.socket().set_option(asio::ip::tcp::no_delay(true));
+
+    if (auto* tls = std::get_if<tls_stream>(&stream_)) {
+        // SNI (not for IP literals, RFC 6066) and verification of the chain and of the name or IP address.
+        if (!is_ip_literal(key_.host) && !SSL_set_tlsext_host_name(tls->native_handle(), key_.host.c_str()))
+            co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+        if (verify_peer) {
+            tls->set_verify_mode(asio::ssl::verify_peer);
+            tls->set_verify_callback(asio::ssl::host_name_verification(key_.host));
+        } else {
+            tls->set_verify_mode(asio::ssl::verify_none);
+        }
+        tcp.expires_at(deadline);
+        auto [hec] = co_await tls->async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
+        if (hec) co_return hec == beast::error::timeout ? make_error_code(engine_errc::timeout) : hec;
+    }
+    tcp.expires_never();
+    co_return error_code{};
+}
+
+asio::awaitable<error_code> http_connection::write(http::request<http::buffer_body>& request,
+                                                   const io_limits& limits)
+{
+    http::request_serializer<http::buffer_body> serializer(request);
+    while (!serializer.is_done()) {
+        arm(limits);
+        auto [ec, n] = co_await std::visit(
+            [&](auto& s) { return http::async_write_some(s, serializer, tuple_awaitable); }, stream_);
+        if (ec) co_return classify(ec, limits);
+    }
+    lowest().expires_never();
+    co_return error_code{};
+}
+
+template <class Body>
+asio::awaitable<error_code> http_connection::read_header(http::response_parser<Body>& parser,
+                                                         const io_limits& limits)
+{
+    while (!parser.is_header_done()) {
+        arm(limits);
+        auto [ec, n] = co_await std::visit(
+            [&](auto& s) { return http::async_read_header(s, buffer_, parser, tuple_awaitable); }, stream_);
+        bytes_received_ += n;
+        if (ec) co_return classify(ec, limits);
+    }
+    lowest().expires_never();
+    co_return error_code{};
+}
+
+template <class Body>
+asio::awaitable<error_code> http_connection::read_some_body(http::response_parser<Body>& parser,
+                                                            const io_limits& limits)
+{
+    arm(limits);
+    auto [ec, n] = co_await std::visit(
+        [&](auto& s) { return http::async_read_some(s, buffer_, parser, tuple_awaitable); }, stream_);
+    bytes_received_ += n;
+    lowest().expires_never();
+    co_return classify(ec, limits);
+}
+
+template asio::awaitable<error_code> http_connection::read_header(http::response_parser<http::buffer_body>&,
+                                                                  const io_limits&);
+template asio::awaitable<error_code> http_connection::read_some_body(http::response_parser<http::buffer_body>&,
+                                                                     const io_limits&);
+template asio::awaitable<error_code> http_connection::read_some_body(http::response_parser<http::string_body>&,
+                                                                     const io_limits&);
+
+void http_connection::close()
+{
+    error_code ignored;
+    lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    lowest().close();
+}
+
+}  // namespace cachestep::engine::detail

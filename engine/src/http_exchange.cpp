@@ -1,0 +1,74 @@
+#include "http_exchange.hpp"
+
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace cachestep::engine::detail {
+namespace {
+
+error_info failure(error_code ec, std::string what = {})
+{
+    return error_info(ec, std::move(what));
+}
+
+// The rest of a response into a string, after the header was read with another body type.
+asio::awaitable<result<std::string>> read_string_body(http_connection& c, http::response_parser<http::buffer_body>&& header_parser,
+                                                      std::size_t limit, const io_limits& limits)
+{
+    http::response_parser<http::string_body> parser(std::move(header_parser));
+    parser.body_limit(limit);
+    while (!parser.is_done()) {
+        if (auto ec = co_await c.read_some_body(parser, limits)) {
+            if (ec == http::error::body_limit)
+                co_return failure(engine_errc::bad_response, "response body exceeds " + std::to_string(limit) + " bytes");
+            co_return failure(ec);
+        }
+    }
+    co_return std::move(parser.get().body());
+}
+
+}  // namespace
+
+asio::awaitable<result<http_response>> exchange(http_connection& c, http::request<http::buffer_body>& request,
+                                                const response_spec& spec, const io_limits& limits)
+{
+    if (auto ec = co_await c.write(request, limits)) co_return failure(ec);
+
+    http::response_parser<http::buffer_body> parser;
+    parser.header_limit(64 * 1024);
+    parser.body_limit(boost::none);  // checked against the caller's buffer or string limit below
+    if (spec.mode == body_mode::none) parser.skip(true);
+    if (auto ec = co_await c.read_header(parser, limits)) co_return failure(ec);
+
+    http_response out;
+    out.status = parser.get().result_int();
+    out.headers = parser.get().base();
+    out.keep_alive = parser.get().keep_alive();  // known from the header (version, Connection)
+    const bool success = out.status >= 200 && out.status < 300;
+
+    if (spec.mode == body_mode::into_buffer && success) {
+        auto& body = parser.get().body();
+        body.data = spec.buffer.data();
+        body.size = spec.buffer.size();
+        while (!parser.is_done()) {
+            auto ec = co_await c.read_some_body(parser, limits);
+            if (ec == http::error::need_buffer) {
+                if (parser.is_done()) break;
+                co_return failure(engine_errc::bad_response,
+                                  "response body is larger than the " + std::to_string(spec.buffer.size()) +
+                                      " bytes asked for");
+            }
+            if (ec) co_return failure(ec);
+        }
+        out.buffer_bytes = spec.buffer.size() - body.size;
+    } else if (!parser.is_done()) {
+        const std::size_t limit = success ? spec.string_limit : std::min<std::size_t>(spec.string_limit, 1u << 20);
+        auto body = co_await read_string_body(c, std::move(parser), limit, limits);
+        if (!body) co_return body.error();
+        out.body = std::move(*body);
+    }
+    c.count_exchange();
+    co_return out;
+}
+
+}  // namespace cachestep::engine::detail

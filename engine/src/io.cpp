@@ -1,0 +1,53 @@
+#include <cachestep/engine/io.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
+namespace cachestep::engine {
+
+result<std::size_t> fd_source::read(std::span<char> buffer)
+{
+    // Fill as much of the buffer as the descriptor gives before returning: pipes hand out 64 KiB at a time.
+    std::size_t filled = 0;
+    while (filled < buffer.size()) {
+        const ssize_t n = ::read(fd_, buffer.data() + filled, buffer.size() - filled);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return error_info(engine_errc::source_failed, "reading " + name_ + ": " + std::strerror(errno));
+        }
+        filled += static_cast<std::size_t>(n);
+    }
+    return filled;
+}
+
+result<void> fd_sink::write(std::span<const char> bytes)
+{
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return error_info(engine_errc::sink_failed, "writing " + name_ + ": " + std::strerror(errno));
+        }
+        bytes = bytes.subspan(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+result<std::size_t> memory_source::read(std::span<char> buffer)
+{
+    const std::size_t n = std::min(buffer.size(), data_.size());
+    std::copy_n(data_.data(), n, buffer.data());
+    data_ = data_.subspan(n);
+    return n;
+}
+
+result<void> memory_sink::write(std::span<const char> bytes)
+{
+    data_.insert(data_.end(), bytes.begin(), bytes.end());
+    return {};
+}
+
+}  // namespace cachestep::engine

@@ -1,0 +1,53 @@
+#include "part_plan.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace cachestep::engine::detail {
+namespace {
+
+error_info refuse(std::string message)
+{
+    return error_info(engine_errc::invalid_argument, std::move(message));
+}
+
+}  // namespace
+
+std::uint64_t part_size_for(int part_number, std::uint64_t base_part_size)
+{
+    if (part_number < 1 || part_number > max_part_count) return 0;
+    const std::uint64_t base = std::clamp(base_part_size, min_part_size, max_part_size);
+    // At most (10000 - 1) / 800 = 12 doublings, and base <= 5 GiB = 2^32.3: the shift cannot overflow.
+    const int doublings = (part_number - 1) / parts_per_size_step;
+    return std::min(base << doublings, max_part_size);
+}
+
+result<void> validate_transfer(const transfer_config& cfg)
+{
+    if (cfg.part_size < min_part_size) {
+        return refuse("part size " + std::to_string(cfg.part_size) + " bytes is below S3's minimum of 5 MiB (" +
+                      std::to_string(min_part_size) + " bytes)");
+    }
+    if (cfg.part_size > max_part_size) {
+        return refuse("part size " + std::to_string(cfg.part_size) + " bytes is above S3's maximum of 5 GiB (" +
+                      std::to_string(max_part_size) + " bytes)");
+    }
+    if (cfg.concurrency < 1 || cfg.concurrency > max_concurrency) {
+        return refuse("concurrency " + std::to_string(cfg.concurrency) + " is outside 1.." +
+                      std::to_string(max_concurrency));
+    }
+    if (cfg.memory_limit < cfg.part_size) {
+        return refuse("memory limit " + std::to_string(cfg.memory_limit) + " bytes cannot hold one part of " +
+                      std::to_string(cfg.part_size) + " bytes");
+    }
+    return {};
+}
+
+int window_for(std::uint64_t part_size, const transfer_config& cfg)
+{
+    const std::uint64_t buffers = cfg.memory_limit / std::max<std::uint64_t>(part_size, 1);
+    const auto most = static_cast<std::uint64_t>(std::max(cfg.concurrency, 1));
+    return static_cast<int>(std::clamp<std::uint64_t>(buffers, 1, most));
+}
+
+}  // namespace cachestep::engine::detail

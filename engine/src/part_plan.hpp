@@ -1,0 +1,51 @@
+#pragma once
+// How an upload of unknown length is cut into parts, and how many part buffers it may hold at once.
+//
+// S3 allows at most 10,000 parts of 5 MiB to 5 GiB (the last may be smaller) and 5 TiB per object. A fixed
+// 8 MiB part would stop a stream at 78 GiB, and we cannot pick the size from the length because a piped
+// archive has none. So the part size doubles every 800 parts:
+//
+//   parts          size (base 8 MiB)   stream covered at the end of the range
+//   1 - 800        base        8 MiB     6.25 GiB
+//   801 - 1600     2 x base   16 MiB    18.75 GiB
+//   1601 - 2400    4 x base   32 MiB    43.75 GiB
+//   2401 - 3200    8 x base   64 MiB    93.75 GiB
+//   ...            doubling, at most 5 GiB (max_part_size)
+//
+// With the smallest base S3 allows (5 MiB) the 10,000 parts cover 14,332,000 MiB, about 13.7 TiB, so every
+// base in [5 MiB, 5 GiB] fits any object S3 can store (5 TiB) in 10,000 parts. Small streams, the common
+// case, keep small parts and therefore high parallelism.
+//
+// Memory: a transfer holds at most window_for(size, cfg) part buffers of `size` bytes. With the defaults
+// (8 MiB base, concurrency 8, memory_limit 96 MiB) that is 8 x 8 MiB for parts 1-800, 6 x 16 MiB, then
+// 3 x 32 MiB, then 1 x 64 MiB; from part 3201 (beyond 93.75 GiB) a single 128 MiB part exceeds memory_limit,
+// the window stays 1 and memory is that one part, because a transfer must still make progress.
+
+#include <cachestep/engine/config.hpp>
+#include <cachestep/engine/error.hpp>
+#include <cachestep/engine/types.hpp>
+
+#include <cstdint>
+
+namespace cachestep::engine::detail {
+
+inline constexpr int parts_per_size_step = 800;  // the size doubles after this many parts
+inline constexpr int max_concurrency = 64;       // requests in flight per transfer that validate_transfer allows
+
+// The size of part `part_number` (1-based) of a stream whose first part has `base_part_size` bytes:
+// base * 2^((part_number - 1) / 800), at most max_part_size. A base outside [min_part_size, max_part_size] is
+// clamped into it (validate_transfer refuses such a configuration first). Returns 0 for a part number outside
+// [1, max_part_count]: a stream that needs part 10,001 is too large for S3.
+std::uint64_t part_size_for(int part_number, std::uint64_t base_part_size);
+
+// Refuses, with engine_errc::invalid_argument and a message naming the value and its limit: part_size
+// outside [5 MiB, 5 GiB], concurrency outside [1, 64], memory_limit below part_size (not even one part fits).
+result<void> validate_transfer(const transfer_config& cfg);
+
+// How many part buffers of `part_size` bytes a transfer may hold: memory_limit / part_size, at least 1 (a
+// transfer always makes progress) and at most concurrency (a buffer per request in flight). Recomputed as
+// parts grow, so the window shrinks and memory stays within memory_limit. A part_size of 0 counts as 1 byte;
+// a concurrency below 1 counts as 1.
+int window_for(std::uint64_t part_size, const transfer_config& cfg);
+
+}  // namespace cachestep::engine::detail
