@@ -18,7 +18,11 @@ asio::awaitable<result<connection_pool::lease>> connection_pool::acquire(const c
     while (!idle.empty()) {
         auto c = std::move(idle.back());
         idle.pop_back();
-        if (steady_clock::now() - c->idle_since < settings_.idle_timeout) {
+        // Our limit, or a second less than the server's if it told us (Node servers close after 5 s).
+        auto limit = std::chrono::duration_cast<steady_clock::duration>(settings_.idle_timeout);
+        if (c->server_idle_limit.count() > 0)
+            limit = std::min<steady_clock::duration>(limit, c->server_idle_limit - std::chrono::seconds{1});
+        if (steady_clock::now() - c->idle_since < limit) {
             busy_.insert(c.get());
             co_return lease{std::move(c), true};
         }
@@ -30,8 +34,9 @@ asio::awaitable<result<connection_pool::lease>> connection_pool::acquire(const c
     const auto ec = co_await c->connect(settings_.connect_timeout, settings_.verify_peer);
     if (ec) {
         busy_.erase(c.get());
-        error_info e(ec, "connecting to " + key.host + ":" + std::to_string(key.port) + (key.tls ? " (TLS)" : ""));
-        co_return e;
+        std::string what = "connecting to " + key.host + ":" + std::to_string(key.port) + (key.tls ? " (TLS)" : "");
+        if (!c->verify_failure().empty()) what += ": the server's certificate was refused: " + c->verify_failure();
+        co_return error_info(ec, std::move(what));
     }
     ++opened_;
     co_return lease{std::move(c), false};

@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,6 +12,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 namespace cachestep::engine::detail {
 namespace {
@@ -83,18 +83,28 @@ asio::awaitable<error_code> http_connection::connect(std::chrono::milliseconds t
     tcp.socket().set_option(asio::ip::tcp::no_delay(true));
 
     if (auto* tls = std::get_if<tls_stream>(&stream_)) {
-        // SNI (not for IP literals, RFC 6066) and verification of the chain and of the name or IP address.
-        if (!is_ip_literal(key_.host) && !SSL_set_tlsext_host_name(tls->native_handle(), key_.host.c_str()))
+        // SNI (not for IP literals, RFC 6066), then OpenSSL's own check of the chain and of the name or IP
+        // address (RFC 6125), so a refusal comes with OpenSSL's reason.
+        SSL* ssl = tls->native_handle();
+        const bool ip = is_ip_literal(key_.host);
+        if (!ip && !SSL_set_tlsext_host_name(ssl, key_.host.c_str()))
             co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
         if (verify_peer) {
+            X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+            const int named = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, key_.host.c_str())
+                                 : X509_VERIFY_PARAM_set1_host(param, key_.host.c_str(), 0);
+            if (named != 1) co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
             tls->set_verify_mode(asio::ssl::verify_peer);
-            tls->set_verify_callback(asio::ssl::host_name_verification(key_.host));
         } else {
             tls->set_verify_mode(asio::ssl::verify_none);
         }
         tcp.expires_at(deadline);
         auto [hec] = co_await tls->async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
-        if (hec) co_return hec == beast::error::timeout ? make_error_code(engine_errc::timeout) : hec;
+        if (hec) {
+            const long verdict = SSL_get_verify_result(ssl);
+            if (verdict != X509_V_OK) verify_failure_ = X509_verify_cert_error_string(verdict);
+            co_return hec == beast::error::timeout ? make_error_code(engine_errc::timeout) : hec;
+        }
     }
     tcp.expires_never();
     co_return error_code{};

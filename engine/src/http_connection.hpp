@@ -48,8 +48,10 @@ public:
     http_connection(asio::any_io_executor ex, asio::ssl::context* tls, connection_key key);
 
     // DNS, TCP connect and, for TLS, the handshake with SNI and certificate + host-name verification, all
-    // within `timeout`. Errors: asio/ssl codes, engine_errc::timeout.
+    // within `timeout`. Errors: asio/ssl codes, engine_errc::timeout; for a refused certificate,
+    // verify_failure() says why in OpenSSL's words ("hostname mismatch", "self-signed certificate", ...).
     asio::awaitable<error_code> connect(std::chrono::milliseconds timeout, bool verify_peer);
+    const std::string& verify_failure() const { return verify_failure_; }
 
     // Writes a whole request (header and buffer_body body).
     asio::awaitable<error_code> write(http::request<http::buffer_body>& request, const io_limits& limits);
@@ -68,6 +70,8 @@ public:
 
     const connection_key& key() const { return key_; }
     steady_clock::time_point idle_since{};
+    // The server said how long it keeps an idle connection (Keep-Alive: timeout=N); 0 = unknown.
+    std::chrono::seconds server_idle_limit{0};
 
     // Closes the socket; pending operations complete with operation_aborted.
     void close();
@@ -82,6 +86,7 @@ private:
     asio::ssl::context* tls_context_;
     std::variant<beast::tcp_stream, tls_stream> stream_;
     beast::flat_buffer buffer_;  // bytes read past the current message stay here for the next one
+    std::string verify_failure_;
     std::uint64_t bytes_received_{0};
     std::uint64_t exchanges_{0};
 };

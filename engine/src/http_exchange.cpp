@@ -6,6 +6,17 @@
 namespace cachestep::engine::detail {
 namespace {
 
+// "timeout=5, max=100" -> 5 s (RFC 2068 19.7.1.1, as Node and Apache send it); 0 when absent or unreadable.
+std::chrono::seconds keep_alive_timeout(std::string_view value)
+{
+    const auto at = value.find("timeout=");
+    if (at == std::string_view::npos) return std::chrono::seconds{0};
+    unsigned long seconds = 0;
+    for (std::size_t i = at + 8; i < value.size() && value[i] >= '0' && value[i] <= '9' && seconds < 86400; ++i)
+        seconds = seconds * 10 + static_cast<unsigned long>(value[i] - '0');
+    return std::chrono::seconds{seconds};
+}
+
 error_info failure(error_code ec, std::string what = {})
 {
     return error_info(ec, std::move(what));
@@ -44,6 +55,7 @@ asio::awaitable<result<http_response>> exchange(http_connection& c, http::reques
     out.status = parser.get().result_int();
     out.headers = parser.get().base();
     out.keep_alive = parser.get().keep_alive();  // known from the header (version, Connection)
+    out.idle_limit = keep_alive_timeout(out.headers[http::field::keep_alive]);
     const bool success = out.status >= 200 && out.status < 300;
 
     if (spec.mode == body_mode::into_buffer && success) {

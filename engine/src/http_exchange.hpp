@@ -27,6 +27,7 @@ struct http_response {
     std::string body;               // into_string, and error bodies in every mode
     std::size_t buffer_bytes{0};    // into_buffer: bytes placed in the buffer
     bool keep_alive{false};         // the connection may carry another request
+    std::chrono::seconds idle_limit{0};  // "Keep-Alive: timeout=N" from the server; 0 when not given
 };
 
 // Writes the request, reads the whole response. On any error the connection must be discarded.

@@ -43,11 +43,16 @@ boost::asio::awaitable<result<download_result>> download_object(transfer_backend
     const std::string no_etag_yet;
     auto first = co_await backend.get_range(obj, 0, range_size - 1, no_etag_yet, first_buffer.first(range_size));
     if (!first) {
-        // A Range on an empty object is unsatisfiable (416): an empty object is still a valid download.
-        if (first.error().code != s3_errc::invalid_range) co_return first.error();
+        // A Range on an empty object cannot be satisfied: S3 answers 416, some servers a malformed 206 (s3rver:
+        // "Content-Range: bytes 0-0/0" with a body that never comes). Unless the failure already says the
+        // object is missing or forbidden, ask HEAD: an empty object is still a valid download.
+        const auto& ec = first.error().code;
+        if (ec == s3_errc::no_such_key || ec == s3_errc::no_such_bucket || ec == s3_errc::access_denied ||
+            ec == s3_errc::signature_does_not_match || ec == s3_errc::invalid_access_key_id ||
+            ec == engine_errc::cancelled)
+            co_return first.error();
         auto head = co_await backend.head_object(obj);
-        if (!head) co_return head.error();
-        if (head->size != 0) co_return first.error();
+        if (!head || head->size != 0) co_return first.error();
         co_return download_result{0, head->etag, 1};
     }
     const std::uint64_t size = first->object_size;

@@ -126,6 +126,7 @@ asio::awaitable<result<http_response>> s3_core::attempt(const s3_request& reques
         pool_.release(std::move(connection), false);
         co_return response.error();
     }
+    connection->server_idle_limit = response->idle_limit;
     pool_.release(std::move(connection), response->keep_alive);
 
     if (response->status < 200 || response->status >= 300) {

@@ -247,12 +247,12 @@ private:
 // Loads `body` and checks that its root is `<root_name>`. An <Error> root is the server's error, sent with
 // a 2xx status: S3 documents it for CompleteMultipartUpload, CopyObject and UploadPartCopy.
 result<pugi::xml_node> load_root(pugi::xml_document& doc, std::string_view body, const char* root_name,
-                                 const std::string& what)
+                                 const std::string& what, const char* also_accepted = nullptr)
 {
     auto root = load(doc, body, what);
     if (!root) return root;
     const std::string_view name = root->name();
-    if (name == root_name) return root;
+    if (name == root_name || (also_accepted && name == also_accepted)) return root;
     if (name == "Error") return error_from_response(200, {}, body, {});
     return bad_response(what + ": expected <" + root_name + ">, got <" + excerpt(name) + ">");
 }
@@ -369,7 +369,8 @@ result<complete_result> parse_complete_multipart_upload(std::string_view body)
 {
     const std::string what = "CompleteMultipartUpload response";
     pugi::xml_document doc;
-    auto root = load_root(doc, body, "CompleteMultipartUploadResult", what);
+    // moto 5.2 names the root <CompleteMultipartUploadResponse>; the content is the same.
+    auto root = load_root(doc, body, "CompleteMultipartUploadResult", what, "CompleteMultipartUploadResponse");
     if (!root) return root.error();
     fields f(*root, what);
     complete_result out{.etag = f.required("ETag"), .location = f.optional("Location")};
