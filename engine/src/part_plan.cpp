@@ -36,18 +36,17 @@ result<void> validate_transfer(const transfer_config& cfg)
         return refuse("concurrency " + std::to_string(cfg.concurrency) + " is outside 1.." +
                       std::to_string(max_concurrency));
     }
-    if (cfg.memory_limit < cfg.part_size) {
-        return refuse("memory limit " + std::to_string(cfg.memory_limit) + " bytes cannot hold one part of " +
-                      std::to_string(cfg.part_size) + " bytes");
+    if (cfg.memory_limit / 2 < cfg.part_size) {
+        return refuse("memory limit " + std::to_string(cfg.memory_limit) + " bytes cannot hold two parts of " +
+                      std::to_string(cfg.part_size) + " bytes (one sent while the next is read)");
     }
     return {};
 }
 
-int window_for(std::uint64_t part_size, const transfer_config& cfg)
+int buffers_for(std::uint64_t part_size, const transfer_config& cfg)
 {
     const std::uint64_t buffers = cfg.memory_limit / std::max<std::uint64_t>(part_size, 1);
-    const auto most = static_cast<std::uint64_t>(std::max(cfg.concurrency, 1));
-    return static_cast<int>(std::clamp<std::uint64_t>(buffers, 1, most));
+    return static_cast<int>(std::clamp<std::uint64_t>(buffers, 2, 1u << 20));
 }
 
 }  // namespace cachestep::engine::detail

@@ -16,10 +16,12 @@
 // base in [5 MiB, 5 GiB] fits any object S3 can store (5 TiB) in 10,000 parts. Small streams, the common
 // case, keep small parts and therefore high parallelism.
 //
-// Memory: a transfer holds at most window_for(size, cfg) part buffers of `size` bytes. With the defaults
-// (8 MiB base, concurrency 8, memory_limit 96 MiB) that is 8 x 8 MiB for parts 1-800, 6 x 16 MiB, then
-// 3 x 32 MiB, then 1 x 64 MiB; from part 3201 (beyond 93.75 GiB) a single 128 MiB part exceeds memory_limit,
-// the window stays 1 and memory is that one part, because a transfer must still make progress.
+// Memory: a transfer holds at most buffers_for(size, cfg) part buffers of `size` bytes (uploads: parts in
+// flight plus the one read ahead; downloads: ranges in flight plus those waiting in the reorder window), and
+// at most `concurrency` requests in flight. With the defaults (8 MiB base, concurrency 8, memory_limit
+// 96 MiB): 12 x 8 MiB allowed for parts 1-800 (8 in flight + 1 read ahead used: 72 MiB), 6 x 16 MiB, then
+// 3 x 32 MiB; from part 2401 (beyond 43.75 GiB of stream) the floor of two parts applies (2 x 64 MiB),
+// because a transfer must keep reading while it sends.
 
 #include <cachestep/engine/config.hpp>
 #include <cachestep/engine/error.hpp>
@@ -39,13 +41,14 @@ inline constexpr int max_concurrency = 64;       // requests in flight per trans
 std::uint64_t part_size_for(int part_number, std::uint64_t base_part_size);
 
 // Refuses, with engine_errc::invalid_argument and a message naming the value and its limit: part_size
-// outside [5 MiB, 5 GiB], concurrency outside [1, 64], memory_limit below part_size (not even one part fits).
+// outside [5 MiB, 5 GiB], concurrency outside [1, 64], memory_limit below two parts (one on the wire, one
+// being read or written).
 result<void> validate_transfer(const transfer_config& cfg);
 
-// How many part buffers of `part_size` bytes a transfer may hold: memory_limit / part_size, at least 1 (a
-// transfer always makes progress) and at most concurrency (a buffer per request in flight). Recomputed as
-// parts grow, so the window shrinks and memory stays within memory_limit. A part_size of 0 counts as 1 byte;
-// a concurrency below 1 counts as 1.
-int window_for(std::uint64_t part_size, const transfer_config& cfg);
+// How many part buffers of `part_size` bytes a transfer may hold: memory_limit / part_size, at least 2 (one on
+// the wire while the next is read, which is also what an upload needs to tell one part from several).
+// Recomputed as parts grow, so fewer are held and memory stays within memory_limit down to that floor.
+// A part_size of 0 counts as 1 byte.
+int buffers_for(std::uint64_t part_size, const transfer_config& cfg);
 
 }  // namespace cachestep::engine::detail

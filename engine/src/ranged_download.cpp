@@ -79,7 +79,7 @@ boost::asio::awaitable<result<download_result>> download_object(transfer_backend
     std::uint64_t next_fetch = 1, next_write = 0;
     int in_flight = 0;
     std::optional<error_info> failure;
-    const std::uint64_t buffers_allowed = std::max<std::uint64_t>(1, cfg.memory_limit / range_size);
+    const auto buffers_allowed = static_cast<std::uint64_t>(buffers_for(range_size, cfg));
 
     for (;;) {
         // Fetch ahead while requests and buffers (in flight + waiting in the window) allow.

@@ -143,36 +143,42 @@ boost::asio::awaitable<result<upload_result>> upload_stream(transfer_backend& ba
             asio::detached);
     };
 
+    // Parts 1 and 2 are read; from here on: at most `concurrency` parts in flight, and at most
+    // buffers_for(size) buffers held (in flight + the one read ahead), so memory stays bounded.
     bool source_ended = first.source_ended || second->source_ended;
+    std::optional<filled_part> ready = std::move(second);  // read, waiting for a free request
     start_upload(std::move(first));
-    start_upload(std::move(*second));
     int next_number = 3;
 
     for (;;) {
-        // Read and send more while the window allows: requests in flight within the concurrency, buffers
-        // held within the memory limit (the part being filled needs one too).
-        while (!source_ended && !failure && !backend.cancelled()) {
-            const std::uint64_t size = part_size_for(next_number, cfg.part_size);
-            const int buffers_allowed = static_cast<int>(std::max<std::uint64_t>(1, cfg.memory_limit / size));
-            if (in_flight >= std::min(cfg.concurrency, buffers_allowed - 1) && in_flight > 0) break;
+        if (ready && in_flight < cfg.concurrency && !failure && !backend.cancelled()) {
+            start_upload(std::move(*ready));
+            ready.reset();
+            continue;
+        }
+        const std::uint64_t size = part_size_for(next_number, cfg.part_size);
+        if (!ready && !source_ended && !failure && !backend.cancelled() &&
+            in_flight + 1 <= buffers_for(size, cfg)) {
             if (next_number > max_part_count) {
                 failure = error_info(engine_errc::object_too_large,
                                      "the stream is longer than 10,000 parts can hold (" + std::to_string(total) +
                                          " bytes sent)");
-                break;
+                continue;
             }
             filled_part p = co_await read_part(next_number);
             if (p.error) {
                 failure = *p.error;
-                break;
+                buffers.give_back(std::move(p.buffer));
+                continue;
             }
             source_ended = p.source_ended;
             if (p.size == 0) {
                 buffers.give_back(std::move(p.buffer));
-                break;
+                continue;
             }
             ++next_number;
-            start_upload(std::move(p));
+            ready = std::move(p);
+            continue;
         }
         if (in_flight == 0) break;
         part_outcome out = co_await done.pop();
@@ -183,8 +189,8 @@ boost::asio::awaitable<result<upload_result>> upload_stream(transfer_backend& ba
         } else {
             parts[out.number] = std::move(*out.uploaded);
         }
-        if (backend.cancelled() && !failure) failure = error_info(engine_errc::cancelled, "upload cancelled");
     }
+    if (ready) buffers.give_back(std::move(ready->buffer));  // read but never sent (a failure came first)
 
     if (!failure && backend.cancelled()) failure = error_info(engine_errc::cancelled, "upload cancelled");
     if (!failure) {
@@ -199,7 +205,8 @@ boost::asio::awaitable<result<upload_result>> upload_stream(transfer_backend& ba
     // Every part has finished: one abort leaves nothing behind on the server.
     auto aborted = co_await backend.abort_multipart_upload(obj, *upload_id);
     if (!aborted) {
-        failure->message += "; AbortMultipartUpload of upload " + *upload_id + " also failed (" +
+        if (!failure->message.empty()) failure->message += "; ";
+        failure->message += "AbortMultipartUpload of upload " + *upload_id + " also failed (" +
                             aborted.error().to_string() + "): the upload may remain on the server";
     }
     co_return *failure;

@@ -107,8 +107,8 @@ BOOST_AUTO_TEST_CASE(bases_outside_the_limits_are_clamped)
 BOOST_AUTO_TEST_CASE(validate_accepts_the_defaults_and_the_limits)
 {
     BOOST_TEST(refusal(transfer_config{}) == "");
-    BOOST_TEST(refusal(transfer(min_part_size, 1, min_part_size)) == "");
-    BOOST_TEST(refusal(transfer(max_part_size, 64, max_part_size)) == "");
+    BOOST_TEST(refusal(transfer(min_part_size, 1, 2 * min_part_size)) == "");
+    BOOST_TEST(refusal(transfer(max_part_size, 64, 2 * max_part_size)) == "");
 }
 
 BOOST_AUTO_TEST_CASE(validate_refuses_each_limit_by_name)
@@ -122,30 +122,28 @@ BOOST_AUTO_TEST_CASE(validate_refuses_each_limit_by_name)
     BOOST_TEST(refusal(transfer(8 * mib, -3, gib)) == "concurrency -3 is outside 1..64");
     BOOST_TEST(refusal(transfer(8 * mib, 65, gib)) == "concurrency 65 is outside 1..64");
     BOOST_TEST(refusal(transfer(8 * mib, 8, 8 * mib - 1)) ==
-               "memory limit 8388607 bytes cannot hold one part of 8388608 bytes");
-    BOOST_TEST(refusal(transfer(8 * mib, 8, 0)).find("cannot hold one part") != std::string::npos);
+               "memory limit 8388607 bytes cannot hold two parts of 8388608 bytes (one sent while the next is read)");
+    BOOST_TEST(refusal(transfer(8 * mib, 8, 16 * mib - 1)).find("cannot hold two parts") != std::string::npos);
+    BOOST_TEST(refusal(transfer(8 * mib, 8, 16 * mib)).empty());
 }
 
-BOOST_AUTO_TEST_CASE(window_is_memory_over_part_size_within_one_and_concurrency)
+BOOST_AUTO_TEST_CASE(buffers_are_memory_over_part_size_with_a_floor_of_two)
 {
     const transfer_config defaults;  // 8 MiB, concurrency 8, 96 MiB
-    BOOST_TEST(window_for(part_size_for(1, defaults.part_size), defaults) == 8);      // 12 fit, 8 in flight
-    BOOST_TEST(window_for(part_size_for(801, defaults.part_size), defaults) == 6);    // 16 MiB
-    BOOST_TEST(window_for(part_size_for(1601, defaults.part_size), defaults) == 3);   // 32 MiB
-    BOOST_TEST(window_for(part_size_for(2401, defaults.part_size), defaults) == 1);   // 64 MiB
-    BOOST_TEST(window_for(part_size_for(3201, defaults.part_size), defaults) == 1);   // 128 MiB > limit
-    // Memory held stays within the limit while a single part fits in it.
+    BOOST_TEST(buffers_for(part_size_for(1, defaults.part_size), defaults) == 12);    // 8 MiB
+    BOOST_TEST(buffers_for(part_size_for(801, defaults.part_size), defaults) == 6);   // 16 MiB
+    BOOST_TEST(buffers_for(part_size_for(1601, defaults.part_size), defaults) == 3);  // 32 MiB
+    BOOST_TEST(buffers_for(part_size_for(2401, defaults.part_size), defaults) == 2);  // 64 MiB: the floor
+    BOOST_TEST(buffers_for(part_size_for(3201, defaults.part_size), defaults) == 2);  // 128 MiB > limit
+    // Memory held stays within the limit while two parts fit in it.
     for (int n = 1; n <= max_part_count; n += 100) {
         const std::uint64_t size = part_size_for(n, defaults.part_size);
-        const auto held = static_cast<std::uint64_t>(window_for(size, defaults)) * size;
-        if (size <= defaults.memory_limit) BOOST_TEST(held <= defaults.memory_limit, "part " << n);
-        else BOOST_TEST(held == size, "part " << n);
+        const auto held = static_cast<std::uint64_t>(buffers_for(size, defaults)) * size;
+        if (2 * size <= defaults.memory_limit) BOOST_TEST(held <= defaults.memory_limit, "part " << n);
+        else BOOST_TEST(held == 2 * size, "part " << n);
     }
-    const auto big = transfer(8 * mib, 64, 100 * gib);
-    BOOST_TEST(window_for(8 * mib, big) == 64);  // concurrency caps it
-    BOOST_TEST(window_for(0, big) == 64);        // 0 counts as 1 byte: no division by zero
-    BOOST_TEST(window_for(8 * mib, transfer(8 * mib, 0, gib)) == 1);
-    BOOST_TEST(window_for(8 * mib, transfer(8 * mib, 8, 0)) == 1);
+    BOOST_TEST(buffers_for(0, defaults) == (1 << 20));  // 0 counts as 1 byte: no division by zero
+    BOOST_TEST(buffers_for(8 * mib, transfer(8 * mib, 8, 0)) == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -43,13 +43,15 @@ class BodySink:
     bytes have gone it runs `on_trip` (the fault: stall, close, reset) once, which may raise to end the connection."""
 
     def __init__(self, writer: asyncio.StreamWriter, entry: dict[str, Any], field: str,
-                 trip_after: int | None = None, on_trip: Callable[[], Awaitable[None]] | None = None) -> None:
+                 trip_after: int | None = None, on_trip: Callable[[], Awaitable[None]] | None = None,
+                 corrupt_at: int | None = None) -> None:
         self.writer = writer
         self.entry, self.field = entry, field
         self.trip_after = trip_after
         self.on_trip = on_trip
         self.tripped = False
         self.count = 0
+        self.corrupt_at = corrupt_at  # flip this body byte in transit (damage a checksum must catch)
 
     async def write(self, data: bytes) -> None:
         if self.trip_after is not None and not self.tripped and self.count + len(data) >= self.trip_after:
@@ -64,6 +66,9 @@ class BodySink:
         await self.on_trip()
 
     async def _send(self, data: bytes) -> None:
+        if self.corrupt_at is not None and self.count <= self.corrupt_at < self.count + len(data):
+            at = self.corrupt_at - self.count
+            data = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
         if data:
             self.count += len(data)
             self.entry[self.field] = self.count
@@ -231,6 +236,8 @@ class ClientSession:
 
         self.backend.writer.write(request.head.raw)
         request_sink = BodySink(self.backend.writer, entry, "request_bytes")
+        if kind == "corrupt_request_body_at":
+            request_sink = BodySink(self.backend.writer, entry, "request_bytes", corrupt_at=action.byte_count)
         if kind == "reset_request_body_after":
             reset_both = self.reset_after_sent(self.backend.writer,
                                                f"reset by fault after {action.byte_count} request body bytes")

@@ -77,6 +77,7 @@ class Action:
 
     def describe(self) -> str:
         params = {"reset_request_body_after": self.byte_count, "truncate_response_after": self.byte_count,
+                  "corrupt_request_body_at": self.byte_count,
                   "reset_response_after": self.byte_count, "delay": self.seconds,
                   "wrong_content_length": self.delta}
         if self.kind in params:
@@ -91,7 +92,8 @@ class Action:
 
 
 ACTION_KEYS = ("reset_request_body_after", "respond", "stall", "stall_response_after", "truncate_response_after",
-               "reset_response_after", "wrong_content_length", "change_etag", "delay", "garbage")
+               "reset_response_after", "wrong_content_length", "change_etag", "delay", "garbage",
+               "corrupt_request_body_at")
 COUNT_KEYS = ("nth", "times", "skip", "every")
 RULE_KEYS = {"name", "match", *COUNT_KEYS, *ACTION_KEYS}
 MATCH_KEYS = {"method", "path", "query", "headers"}
@@ -245,7 +247,8 @@ def _parse_window(item: dict, where: str) -> tuple[int, int | None]:
 
 def _parse_action(kind: str, value: Any, where: str) -> Action:
     what = f"{where}: {kind}"
-    if kind in ("reset_request_body_after", "truncate_response_after", "reset_response_after"):
+    if kind in ("reset_request_body_after", "truncate_response_after", "reset_response_after",
+                "corrupt_request_body_at"):
         return Action(kind, byte_count=_non_negative_int(value, what))
     if kind == "delay":
         return Action(kind, seconds=_seconds(value, what))

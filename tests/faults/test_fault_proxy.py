@@ -501,6 +501,19 @@ class FaultTest(ProxyTestCase):
         conn.request("HEAD", "/k")
         self.assertEqual(conn.getresponse().getheader("Content-Length"), "10005")
 
+    def test_corrupt_request_body_flips_exactly_one_byte_of_the_matching_request(self) -> None:
+        data = os.urandom(3 * 1024 * 1024)
+        self.proxy.set_rules([{"match": {"method": "PUT", "path": "/bad"}, "nth": 1,
+                               "corrupt_request_body_at": 2_000_000}])
+        self.assertEqual(self.put("/bad", data), 200)
+        self.assertEqual(self.put("/good", data), 200)
+        stored = self.backend.objects["/bad"]
+        self.assertEqual(len(stored), len(data))
+        differing = [i for i in range(len(data)) if stored[i] != data[i]]
+        self.assertEqual(differing, [2_000_000])
+        self.assertEqual(stored[2_000_000], data[2_000_000] ^ 0xFF)
+        self.assertEqual(self.backend.objects["/good"], data, "only the matching request is damaged")
+
     def test_change_etag_rewrites_only_matching_responses(self) -> None:
         data = os.urandom(10_000)
         self.store("/k", data)

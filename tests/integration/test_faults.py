@@ -95,6 +95,23 @@ class FaultTest(unittest.TestCase):
         self.upload_survives([{"name": "complete", "match": {"method": "POST", "query": "uploadId="},
                                "nth": 1, "respond": "internal_error"}])
 
+    def test_body_damaged_in_transit_is_caught_by_the_server_and_resent(self):
+        # Only RGW verifies what a body carries (tests/servers/BEHAVIOUR.md): Content-MD5 (BadDigest) and the
+        # signed payload hash (XAmzContentSHA256Mismatch). moto and s3rver store whatever arrives.
+        if SERVER.name != "rgw":
+            self.skipTest(f"{SERVER.name} does not verify body checksums")
+        for flags in (["--checksum", "md5", "--sign-payload", "never"], ["--checksum", "none", "--sign-payload", "always"]):
+            with self.subTest(flags=flags):
+                self.proxy.reset()
+                self.proxy.set_rules([{"name": "flip", "match": {"method": "PUT", "query": "partNumber=2"},
+                                       "nth": 1, "corrupt_request_body_at": 1234567}])
+                key = f"damaged-{flags[1]}.bin"
+                result = self.cp(str(self.src), self.url(key), *flags)
+                self.assertEqual(result.returncode, 0, result.stderr.decode(errors="replace"))
+                self.assertEqual(sha256(self.stored(key)), sha256(self.data), "the damaged part was rejected and resent")
+                statuses = [e["status"] for e in parts_of(self.proxy.wait_log_done(), "PUT", "partNumber=2")]
+                self.assertEqual(statuses, [400, 200])
+
     # --- uploads that fail: clear error, nothing left --------------------------------------------------
     def test_persistent_part_failure_aborts_exactly_once(self):
         self.proxy.set_rules([{"name": "always-500", "match": {"method": "PUT", "query": "partNumber=3"},
