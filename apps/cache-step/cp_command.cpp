@@ -45,7 +45,9 @@ void summary(bool quiet, const char* verb, std::uint64_t bytes, const std::strin
 {
     if (quiet) return;
     const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
-    std::cerr << verb << " " << human(static_cast<double>(bytes)) << " " << where << " in " << seconds << " s ("
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.2f", seconds);
+    std::cerr << verb << " " << human(static_cast<double>(bytes)) << " " << where << " in " << elapsed << " s ("
               << human(bytes / std::max(seconds, 1e-9)) << "/s" << detail << ")\n";
 }
 

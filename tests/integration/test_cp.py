@@ -148,7 +148,7 @@ class CpTest(unittest.TestCase):
         if os.environ.get("CACHESTEP_TEST_1GIB") != "1":
             self.skipTest("1 GiB stream runs on the fast servers only (CACHESTEP_TEST_1GIB=1)")
         # A deterministic 1 GiB stream (AES-CTR keystream), piped into cp - and hashed on the way.
-        gen = "openssl enc -aes-128-ctr -nosalt -K 00112233445566778899aabbccddeeff -iv 0 -in /dev/zero 2>/dev/null | head -c 1073741824"
+        gen = "openssl enc -aes-128-ctr -nosalt -K 00112233445566778899aabbccddeeff -iv 00000000000000000000000000000000 -in /dev/zero 2>/dev/null | head -c 1073741824"
         expected = subprocess.run(f"{gen} | sha256sum", shell=True, capture_output=True, check=True).stdout.split()[0]
         up = subprocess.run(f"{gen} | \"$CACHE_STEP\" cp - \"$URL\" --endpoint \"$ENDPOINT\" --path-style",
                             shell=True, capture_output=True, env=SERVER.client_env(
