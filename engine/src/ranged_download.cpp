@@ -46,7 +46,7 @@ boost::asio::awaitable<result<download_result>> download_object(transfer_backend
         // A Range on an empty object cannot be satisfied: S3 answers 416, some servers a malformed 206 (s3rver:
         // "Content-Range: bytes 0-0/0" with a body that never comes). Unless the failure already says the
         // object is missing or forbidden, ask HEAD: an empty object is still a valid download.
-        const auto& ec = first.error().code;
+        const boost::system::error_code ec = first.error().code;  // a copy: it must outlive the co_await below
         if (ec == s3_errc::no_such_key || ec == s3_errc::no_such_bucket || ec == s3_errc::access_denied ||
             ec == s3_errc::signature_does_not_match || ec == s3_errc::invalid_access_key_id ||
             ec == engine_errc::cancelled)
@@ -139,7 +139,10 @@ boost::asio::awaitable<result<download_result>> download_object(transfer_backend
         buffers.give_back(std::move(got.buffer));
     }
 
-    if (!failure && backend.cancelled()) failure = error_info(engine_errc::cancelled, "download cancelled");
+    // Cancelled after the last byte reached the sink: the download is complete, as an upload cancelled
+    // after CompleteMultipartUpload is.
+    if (!failure && backend.cancelled() && next_write != range_count)
+        failure = error_info(engine_errc::cancelled, "download cancelled");
     if (!failure && next_write != range_count)  // cannot happen: every range is fetched in order; guard anyway
         failure = error_info(engine_errc::bad_response, "download stopped before its last range");
     if (failure) co_return *failure;

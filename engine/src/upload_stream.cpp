@@ -118,6 +118,7 @@ boost::asio::awaitable<result<upload_result>> upload_stream(transfer_backend& ba
         co_return upload_result{put->etag, first.size, 0};
     }
 
+    if (backend.cancelled()) co_return error_info(engine_errc::cancelled, "upload cancelled");
     auto upload_id = co_await backend.create_multipart_upload(obj, options, kinds.crc32c);
     if (!upload_id) co_return upload_id.error();
 
