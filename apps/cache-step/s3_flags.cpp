@@ -19,7 +19,8 @@ void add_s3_flags(CLI::App& c, s3_flags& f)
     c.add_option("--memory-limit", f.memory_limit, "part buffers per transfer at most this many bytes")->capture_default_str();
     c.add_option("--checksum", f.checksum, "integrity check per part: crc32c, md5 or none")->capture_default_str();
     c.add_option("--sign-payload", f.sign_payload,
-                 "sign the body's SHA-256: auto (over plain HTTP only), always, never")->capture_default_str();
+                 "sign the body's SHA-256: auto (only over plain HTTP with --checksum none), always, never")
+        ->capture_default_str();
     c.add_option("--ca-bundle", f.ca_bundle, "PEM file of trusted CAs (default: AWS_CA_BUNDLE, else the system store)");
     c.add_flag("--no-verify-ssl", f.no_verify_ssl, "do not verify TLS certificates (throwaway test servers only)");
     c.add_option("--max-attempts", f.max_attempts, "tries per request, first included")->capture_default_str();

@@ -448,9 +448,9 @@ BOOST_AUTO_TEST_CASE(checks_follow_checksum_and_signing_settings)
     };
     const std::vector<row> table{
         {payload_checksum::crc32c, payload_signing::automatic, true, true, false, false},
-        {payload_checksum::crc32c, payload_signing::automatic, false, true, false, true},
+        {payload_checksum::crc32c, payload_signing::automatic, false, true, false, false},
         {payload_checksum::md5, payload_signing::automatic, true, false, true, false},
-        {payload_checksum::md5, payload_signing::automatic, false, false, true, true},
+        {payload_checksum::md5, payload_signing::automatic, false, false, true, false},
         {payload_checksum::none, payload_signing::automatic, true, false, false, false},
         {payload_checksum::none, payload_signing::automatic, false, false, false, true},
         {payload_checksum::none, payload_signing::always, true, false, false, true},
