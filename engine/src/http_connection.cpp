@@ -32,6 +32,9 @@ http_connection::http_connection(asio::any_io_executor ex, asio::ssl::context* t
     : key_(std::move(key)), tls_context_(tls), stream_(std::in_place_index<0>, ex)
 {
     if (key_.tls) stream_.emplace<tls_stream>(ex, *tls_context_);
+    // Beast reads min(free space, 64 KiB) per call, but never less than 512 bytes: without room reserved,
+    // every header and string-body read would be a 512-byte system call.
+    buffer_.reserve(64 * 1024);
 }
 
 beast::tcp_stream& http_connection::lowest()
@@ -157,6 +160,37 @@ template asio::awaitable<error_code> http_connection::read_some_body(http::respo
                                                                      const io_limits&);
 template asio::awaitable<error_code> http_connection::read_some_body(http::response_parser<http::string_body>&,
                                                                      const io_limits&);
+
+std::size_t http_connection::take_buffered(std::span<char> into)
+{
+    const std::size_t n = std::min(into.size(), buffer_.size());
+    asio::buffer_copy(asio::buffer(into.data(), n), buffer_.data());
+    buffer_.consume(n);
+    return n;
+}
+
+asio::awaitable<result<std::size_t>> http_connection::read_some_raw(std::span<char> into, const io_limits& limits)
+{
+    // Wake up for a good batch of bytes, not for every segment: the kernel reports the socket readable only
+    // once this many bytes wait (never more than the body still owes us, or the end would never come).
+    set_receive_low_water(std::min<std::size_t>(into.size(), 256 * 1024));
+    arm(limits);
+    auto [ec, n] = co_await std::visit(
+        [&](auto& s) { return s.async_read_some(asio::buffer(into.data(), into.size()), tuple_awaitable); }, stream_);
+    bytes_received_ += n;
+    lowest().expires_never();
+    if (into.size() == n) set_receive_low_water(1);  // the body is in: back to the default for the next header
+    if (ec) co_return error_info(classify(ec, limits));
+    co_return n;
+}
+
+void http_connection::set_receive_low_water(std::size_t bytes)
+{
+    if (bytes == receive_low_water_) return;
+    error_code ignored;
+    lowest().socket().set_option(asio::socket_base::receive_low_watermark(static_cast<int>(bytes)), ignored);
+    receive_low_water_ = bytes;
+}
 
 void http_connection::close()
 {

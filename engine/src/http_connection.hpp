@@ -17,6 +17,7 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <variant>
 
@@ -62,6 +63,12 @@ public:
     template <class Body>
     asio::awaitable<error_code> read_some_body(http::response_parser<Body>& parser, const io_limits& limits);
 
+    // The fast path for a Content-Length body going into the caller's buffer: first the bytes already read
+    // past the header, then straight from the socket, as many as it has per call. (Through the parser every
+    // byte would be copied once more, in reads of Beast's 512-byte-to-64-KiB read size.)
+    std::size_t take_buffered(std::span<char> into);
+    asio::awaitable<result<std::size_t>> read_some_raw(std::span<char> into, const io_limits& limits);
+
     // Bytes received since connect: a reused connection that fails before receiving anything was closed
     // by the server while idle, and the request can be resent at once.
     std::uint64_t bytes_received() const { return bytes_received_; }
@@ -86,7 +93,10 @@ private:
     asio::ssl::context* tls_context_;
     std::variant<beast::tcp_stream, tls_stream> stream_;
     beast::flat_buffer buffer_;  // bytes read past the current message stay here for the next one
+    void set_receive_low_water(std::size_t bytes);
+
     std::string verify_failure_;
+    std::size_t receive_low_water_{1};  // SO_RCVLOWAT as last set
     std::uint64_t bytes_received_{0};
     std::uint64_t exchanges_{0};
 };

@@ -58,7 +58,22 @@ asio::awaitable<result<http_response>> exchange(http_connection& c, http::reques
     out.idle_limit = keep_alive_timeout(out.headers[http::field::keep_alive]);
     const bool success = out.status >= 200 && out.status < 300;
 
-    if (spec.mode == body_mode::into_buffer && success) {
+    const auto length = parser.content_length();
+    if (spec.mode == body_mode::into_buffer && success && length && !parser.chunked()) {
+        // The common case, object data with a Content-Length: straight into the caller's buffer.
+        if (*length > spec.buffer.size())
+            co_return failure(engine_errc::bad_response, "response body of " + std::to_string(*length) +
+                                                             " bytes is larger than the " +
+                                                             std::to_string(spec.buffer.size()) + " bytes asked for");
+        const auto into = spec.buffer.first(static_cast<std::size_t>(*length));
+        std::size_t got = c.take_buffered(into);
+        while (got < into.size()) {
+            auto n = co_await c.read_some_raw(into.subspan(got), limits);
+            if (!n) co_return n.error();
+            got += *n;
+        }
+        out.buffer_bytes = got;
+    } else if (spec.mode == body_mode::into_buffer && success) {
         auto& body = parser.get().body();
         body.data = spec.buffer.data();
         body.size = spec.buffer.size();

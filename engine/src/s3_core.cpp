@@ -127,15 +127,21 @@ asio::awaitable<result<http_response>> s3_core::attempt(const s3_request& reques
         co_return response.error();
     }
     connection->server_idle_limit = response->idle_limit;
-    pool_.release(std::move(connection), response->keep_alive);
-
     if (response->status < 200 || response->status >= 300) {
+        pool_.release(std::move(connection), response->keep_alive);
         const auto request_id = response->headers["x-amz-request-id"];
         co_return error_from_response(response->status, std::string_view(request_id.data(), request_id.size()),
                                       response->body, request.operation);
     }
-    if (request.validate)
-        if (auto e = request.validate(*response)) co_return std::move(*e);
+    if (request.validate) {
+        if (auto e = request.validate(*response)) {
+            // A response that contradicts itself (a Content-Length shorter than its Content-Range) may have
+            // left bytes on the connection: never reuse it.
+            pool_.release(std::move(connection), false);
+            co_return std::move(*e);
+        }
+    }
+    pool_.release(std::move(connection), response->keep_alive);
     co_return std::move(*response);
 }
 
