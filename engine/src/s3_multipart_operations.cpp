@@ -9,12 +9,6 @@
 namespace cachestep::engine::detail {
 namespace {
 
-std::string header(const http::fields& h, std::string_view name)
-{
-    const auto v = h[name];
-    return std::string(v.data(), v.size());
-}
-
 std::string upload_id_query(const std::string& upload_id)
 {
     return "uploadId=" + sigv4::uri_encode(upload_id, false);

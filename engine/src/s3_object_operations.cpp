@@ -10,12 +10,6 @@
 namespace cachestep::engine::detail {
 namespace {
 
-std::string header(const http::fields& h, std::string_view name)
-{
-    const auto v = h[name];
-    return std::string(v.data(), v.size());
-}
-
 std::optional<std::uint64_t> parse_u64(std::string_view s)
 {
     std::uint64_t v = 0;

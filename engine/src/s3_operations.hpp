@@ -45,4 +45,11 @@ private:
 // "PutObject bucket/key": how operations are named in errors.
 std::string describe(std::string_view operation, const object_ref& obj);
 
+// A response header's value as a string ("" when absent).
+inline std::string header(const http::fields& h, std::string_view name)
+{
+    const auto v = h[name];
+    return std::string(v.data(), v.size());
+}
+
 }  // namespace cachestep::engine::detail
