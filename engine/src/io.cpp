@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cachestep::engine {
@@ -41,6 +43,17 @@ result<void> fd_sink::write(std::span<const char> bytes)
         bytes = bytes.subspan(static_cast<std::size_t>(n));
     }
     return {};
+}
+
+void fd_sink::expect_size(std::uint64_t bytes)
+{
+    // ext4 on this VM: writing 1 GiB into reserved blocks costs ~0.12 s of kernel time instead of ~0.16.
+    // Only for regular files, and only a hint: a failure here changes nothing.
+    struct stat st {};
+    if (bytes == 0 || ::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return;
+    const off_t at = ::lseek(fd_, 0, SEEK_CUR);
+    if (at < 0) return;
+    (void)::posix_fallocate(fd_, at, static_cast<off_t>(bytes));
 }
 
 result<std::size_t> memory_source::read(std::span<char> buffer)

@@ -59,8 +59,10 @@ boost::asio::awaitable<result<download_result>> download_object(transfer_backend
     const std::string etag = first->etag;
     const std::uint64_t range_count = first->whole_object ? 1 : (size + range_size - 1) / range_size;
 
-    auto write = [&](part_buffer& b, std::size_t n) -> asio::awaitable<result<void>> {
-        auto write_in_order = [&sink, data = b.data.get(), n]() {
+    // `size_hint`: the object's size with the first write (a file sink reserves its space), else 0.
+    auto write = [&](part_buffer& b, std::size_t n, std::uint64_t size_hint) -> asio::awaitable<result<void>> {
+        auto write_in_order = [&sink, data = b.data.get(), n, hint = size_hint]() {
+            if (hint) sink.expect_size(hint);
             auto r = sink.write({data, n});
             if (!r && r.error().code != engine_errc::sink_failed) {
                 auto e = r.error();
@@ -105,7 +107,7 @@ boost::asio::awaitable<result<download_result>> download_object(transfer_backend
         if (!failure) {
             auto it = ready.find(next_write);
             if (it != ready.end()) {
-                auto written = co_await write(it->second.buffer, it->second.read->bytes);
+                auto written = co_await write(it->second.buffer, it->second.read->bytes, next_write == 0 ? size : 0);
                 buffers.give_back(std::move(it->second.buffer));
                 ready.erase(it);
                 if (!written) {

@@ -112,6 +112,14 @@ class FaultTest(unittest.TestCase):
                 statuses = [e["status"] for e in parts_of(self.proxy.wait_log_done(), "PUT", "partNumber=2")]
                 self.assertEqual(statuses, [400, 200])
 
+    def test_complete_answering_200_with_an_error_body_is_retried(self):
+        # S3 may start a 200 before CompleteMultipartUpload has finished, then report failure in the body.
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered '
+                'an internal error. Please try again.</Message><RequestId>FAULT200</RequestId></Error>')
+        log = self.upload_survives([{"name": "200-error", "match": {"method": "POST", "query": "uploadId="},
+                                     "nth": 1, "respond": {"status": 200, "body": body}}])
+        self.assertEqual([e["status"] for e in parts_of(log, "POST", "uploadId=")], [200, 200])
+
     # --- uploads that fail: clear error, nothing left --------------------------------------------------
     def test_persistent_part_failure_aborts_exactly_once(self):
         self.proxy.set_rules([{"name": "always-500", "match": {"method": "PUT", "query": "partNumber=3"},

@@ -4,6 +4,7 @@
 
 #include <cachestep/engine/error.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <span>
 #include <string>
@@ -24,6 +25,8 @@ public:
     virtual ~byte_sink() = default;
     // Takes the next bytes of the object, in order. A failure stops the download.
     virtual result<void> write(std::span<const char> bytes) = 0;
+    // A hint, before the first write: how many bytes will come in all. A file may reserve its space.
+    virtual void expect_size(std::uint64_t /*bytes*/) {}
 };
 
 // A file descriptor as a source or sink (a file, a pipe, stdin/stdout). Does not own the descriptor.
@@ -41,6 +44,7 @@ class fd_sink final : public byte_sink {
 public:
     explicit fd_sink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
     result<void> write(std::span<const char> bytes) override;
+    void expect_size(std::uint64_t bytes) override;  // regular files: fallocate (cheaper page-cache writes)
 
 private:
     int fd_;
