@@ -2,7 +2,7 @@
 """S3 transfer benchmark: cache-step cp beside `aws s3 cp` (v1 and v2) and `rclone copyto`, same loopback server.
 
 One incompressible file (1 GiB by default, AES-CTR keystream, as tests/integration/test_cp.py makes it) is
-uploaded (file -> s3://bucket/key) and downloaded (s3 -> file) by every client, interleaved (A B C .. A B C ..)
+uploaded (file -> s3://bucket/key) and downloaded (s3 -> file) by every client, interleaved (A B C, B C A, ..)
 for N rounds after one warm-up round. Each run is measured on the child with os.wait4: wall time, user+sys CPU
 seconds, peak RSS (ru_maxrss). The server's CPU (its processes' /proc/<pid>/stat) and the whole machine's
 (/proc/stat) are read around each run, so one can tell a client-bound run from a server-bound one.
@@ -439,12 +439,22 @@ class Bench:
         self.settle()
         for rnd in range(0, self.args.rounds + 1):
             log(f"== {'warm-up round' if rnd == 0 else f'round {rnd}/{self.args.rounds}'}")
-            for c in self.clients:
+            # The order rotates each round: the first download follows the upload phase, whose writes the
+            # kernel is still flushing, and no client should always be the one that pays for it.
+            uploaders = rotated(self.clients, rnd)
+            downloaders = rotated([c for c in self.clients if c.does_download], rnd)
+            for c in uploaders:
                 self.one(c, "upload", rnd)
-            for c in self.clients:
-                if c.does_download:
-                    self.one(c, "download", rnd)
+            for c in downloaders:
+                self.one(c, "download", rnd)
         self.delete("source.bin")
+
+
+def rotated(items: list, shift: int) -> list:
+    if not items:
+        return items
+    shift %= len(items)
+    return items[shift:] + items[:shift]
 
 
 # ---------------------------------------------------------------------------------------------- reporting
