@@ -1,6 +1,7 @@
 #include "cp_command.hpp"
 
 #include "engine_session.hpp"
+#include "human_units.hpp"
 #include "s3_url.hpp"
 
 #include <cachestep/engine/io.hpp>
@@ -27,19 +28,6 @@ int fail(const std::string& message)
     return 1;
 }
 
-std::string human(double bytes)
-{
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 4) {
-        bytes /= 1024;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
-    return buf;
-}
-
 void summary(bool quiet, const char* verb, std::uint64_t bytes, const std::string& where, clock_type::time_point start,
              const std::string& detail)
 {
@@ -47,8 +35,8 @@ void summary(bool quiet, const char* verb, std::uint64_t bytes, const std::strin
     const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
     char elapsed[32];
     std::snprintf(elapsed, sizeof elapsed, "%.2f", seconds);
-    std::cerr << verb << " " << human(static_cast<double>(bytes)) << " " << where << " in " << elapsed << " s ("
-              << human(bytes / std::max(seconds, 1e-9)) << "/s" << detail << ")\n";
+    std::cerr << verb << " " << human_bytes(static_cast<double>(bytes)) << " " << where << " in " << elapsed << " s ("
+              << human_bytes(static_cast<double>(bytes) / std::max(seconds, 1e-9)) << "/s" << detail << ")\n";
 }
 
 int upload(const cp_options& o, const s3_url& dst)

@@ -1,8 +1,10 @@
-// cache-step: CI cache transfers to and from S3. Commands so far: cp.
+// cache-step: CI cache transfers to and from S3. Commands so far: cp, pack, unpack.
+#include "archive_commands.hpp"
 #include "cp_command.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <clocale>
 #include <iostream>
 
 #ifndef CACHESTEP_VERSION
@@ -11,16 +13,26 @@
 
 int main(int argc, char** argv)
 {
+    // File names are bytes, nearly always UTF-8: with a UTF-8 LC_CTYPE libarchive stores non-ASCII names as
+    // plain pax UTF-8 paths (in the "C" locale it would mark every such entry hdrcharset=BINARY, which GNU tar
+    // warns about). Names that are not valid UTF-8 still go through as bytes.
+    std::setlocale(LC_CTYPE, "C.UTF-8");
     CLI::App app{"cache-step: save and restore CI caches in S3, fast"};
     app.set_version_flag("--version", std::string("cache-step ") + CACHESTEP_VERSION);
     app.require_subcommand(1);
     cachestep::app::cp_options cp;
     cachestep::app::add_cp_command(app, cp);
+    cachestep::app::pack_command_options pack;
+    cachestep::app::add_pack_command(app, pack);
+    cachestep::app::unpack_command_options unpack;
+    cachestep::app::add_unpack_command(app, unpack);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);  // prints help or the usage error; 0 for --help/--version
     }
     if (app.got_subcommand("cp")) return cachestep::app::run_cp(cp);
+    if (app.got_subcommand("pack")) return cachestep::app::run_pack(pack);
+    if (app.got_subcommand("unpack")) return cachestep::app::run_unpack(unpack);
     return 2;
 }
