@@ -3,7 +3,7 @@
 # export set cachestepTargets); this writes the package files beside the exported targets:
 #   <prefix>/lib/cmake/cachestep/cachestepConfig.cmake         find_dependency() of what the interface needs
 #   <prefix>/lib/cmake/cachestep/cachestepConfigVersion.cmake  SameMajorVersion
-#   <prefix>/lib/cmake/cachestep/cachestepTargets*.cmake       cachestep::sigv4, cachestep::engine
+#   <prefix>/lib/cmake/cachestep/cachestepTargets*.cmake       cachestep::sigv4, cachestep::engine, cachestep::archive
 # so that a consumer writes find_package(cachestep 0.1 REQUIRED) and links cachestep::engine
 # (examples/embed is such a consumer; tests/package/check_install.sh builds it against an install).
 include(GNUInstallDirs)

@@ -82,19 +82,21 @@ package_dir=$(dirname "$config")
 for f in cachestepConfigVersion.cmake cachestepTargets.cmake; do
   [ -f "$package_dir/$f" ] || fail "$package_dir/$f was not installed"
 done
-for h in include/cachestep/engine/client.hpp include/cachestep/engine/io.hpp include/cachestep/sigv4/signer.hpp; do
+for h in include/cachestep/engine/client.hpp include/cachestep/engine/io.hpp include/cachestep/sigv4/signer.hpp \
+         include/cachestep/archive/pack.hpp include/cachestep/archive/unpack.hpp; do
   [ -f "$PREFIX/$h" ] || fail "$PREFIX/$h was not installed"
 done
-for lib in cachestep_sigv4 cachestep_engine; do
+for lib in cachestep_sigv4 cachestep_engine cachestep_archive; do
   compgen -G "$PREFIX/lib*/lib$lib.*" >/dev/null || fail "lib$lib was not installed under $PREFIX"
 done
 # Exactly the public headers (not engine/src's private ones), and none of the tools.
 public_headers=$( (cd "$SOURCE_DIR/sigv4/include" && find cachestep -name '*.hpp'
-                   cd "$SOURCE_DIR/engine/include" && find cachestep -name '*.hpp') | sort)
+                   cd "$SOURCE_DIR/engine/include" && find cachestep -name '*.hpp'
+                   cd "$SOURCE_DIR/archive/include" && find cachestep -name '*.hpp') | sort)
 installed_headers=$(cd "$PREFIX/include" && find . -type f | sed 's|^\./||' | sort)
 [ "$public_headers" = "$installed_headers" ] \
-  || fail "the installed headers differ from sigv4/include + engine/include: $(diff <(echo "$public_headers") <(echo "$installed_headers") | tr '\n' ' ')"
-for tool in sigv4-sign sigv4_tests engine_tests sigv4_bench embed_example; do
+  || fail "the installed headers differ from sigv4/include + engine/include + archive/include: $(diff <(echo "$public_headers") <(echo "$installed_headers") | tr '\n' ' ')"
+for tool in sigv4-sign sigv4_tests engine_tests archive_tests sigv4_bench embed_example; do
   [ -z "$(find "$PREFIX" -name "$tool" -print -quit)" ] || fail "$tool was installed; only the libraries and cache-step are"
 done
 echo "   $(find "$PREFIX" -type f | wc -l) files; package files in ${package_dir#"$PREFIX"/}"
@@ -122,13 +124,13 @@ example=$EXAMPLE_BUILD/embed_example
 compile_line=$(grep -E -- '-c [^ ]*examples/embed/main\.cpp' "$WORK_DIR/build.log" | tail -n 1)
 [ -n "$compile_line" ] || fail "no compile line for main.cpp in the build log" "$WORK_DIR/build.log"
 case "$compile_line" in
-  *"$SOURCE_DIR/engine/"* | *"$SOURCE_DIR/sigv4/"*) fail "the example was compiled against the source tree: $compile_line" ;;
+  *"$SOURCE_DIR/engine/"* | *"$SOURCE_DIR/sigv4/"* | *"$SOURCE_DIR/archive/"*) fail "the example was compiled against the source tree: $compile_line" ;;
 esac
 link_line=$(grep -E -- '-o [^ ]*embed_example( |$)' "$WORK_DIR/build.log" | tail -n 1)
 [[ "$link_line" == *"$PREFIX/lib"*"/libcachestep_engine."* ]] \
   || fail "the example was not linked with the installed libcachestep_engine: $link_line"
 case "$link_line" in
-  *"$BUILD_DIR/engine/"* | *"$BUILD_DIR/sigv4/"*) fail "the example was linked with the build tree's libraries: $link_line" ;;
+  *"$BUILD_DIR/engine/"* | *"$BUILD_DIR/sigv4/"* | *"$BUILD_DIR/archive/"*) fail "the example was linked with the build tree's libraries: $link_line" ;;
 esac
 for define in BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED; do
   [[ "$compile_line" == *"-D$define"* ]] || fail "cachestep::engine did not pass -D$define to the consumer: $compile_line"
