@@ -13,7 +13,7 @@ namespace {
 
 failure corrupt(std::string what)
 {
-    return failure{make_error_code(archive_errc::corrupt_archive), {}, std::move(what)};
+    return failure{make_error_code(archive_errc::corrupt_archive), {}, "corrupt archive: " + what};
 }
 
 class copy_decoder final : public stream_decoder {

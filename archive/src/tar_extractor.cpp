@@ -86,10 +86,19 @@ result<void> tar_extractor::read_entries()
         const int rc = archive_read_next_header(archive_, &e);
         if (rc == ARCHIVE_EOF) break;
         if (rc < ARCHIVE_WARN) return library_failure(true);
+        if (rc == ARCHIVE_WARN) {
+            // A name in another character set is only a warning (the bytes are kept); anything else libarchive
+            // warns about is a malformed header (a pax record that lies about its length, ...): refuse it.
+            const char* text = archive_error_string(archive_);
+            const std::string what = text ? text : "";
+            if (what.find("convert") == std::string::npos && what.find("charset") == std::string::npos)
+                return failure{make_error_code(archive_errc::corrupt_archive), {}, "corrupt archive: " + what};
+            if (warn_) warn_(what);
+        }
         if (auto f = pool_.first_failure()) return *f;
         const char* name = archive_entry_pathname(e);
         if (!name) name = archive_entry_pathname_utf8(e);
-        if (!name) return failure{make_error_code(archive_errc::corrupt_archive), {}, "an entry without a name"};
+        if (!name) return failure{make_error_code(archive_errc::corrupt_archive), {}, "corrupt archive: an entry without a name"};
         if (auto r = extract(e, name); !r) return r;
         ++entries_;
     }
@@ -126,7 +135,9 @@ result<void> tar_extractor::extract(struct archive_entry* e, std::string_view na
 
     if (const char* link = archive_entry_hardlink(e)) {
         auto target = mapper_.map_link_target(link);
-        if (!target) return target.error();
+        if (!target)
+            return refused(archive_errc::hardlink_escapes_root, name,
+                           "refused: a hard link to '" + std::string(link) + "', outside the destination:");
         if (auto r = check_no_archive_symlink(*target, name); !r) return r;
         if (relative->empty()) return refused(archive_errc::path_escapes_root, name, "refused: replaces the destination");
         if (auto f = pool_.wait_idle()) return *f;  // the target may still be in the pool
