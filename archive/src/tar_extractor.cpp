@@ -25,10 +25,9 @@ std::size_t depth(const std::string& relative)
 
 }  // namespace
 
-tar_extractor::tar_extractor(block_queue& input, safe_tree& tree, entry_path_mapper& mapper, unsigned threads,
-                             mode_t umask_bits, std::function<void(const std::string&)> warn,
-                             extract_counters& counters)
-    : input_(input), tree_(tree), mapper_(mapper), pool_(threads, umask_bits), umask_bits_(umask_bits),
+tar_extractor::tar_extractor(block_queue& input, root_resolver resolve_root, unsigned threads, mode_t umask_bits,
+                             std::function<void(const std::string&)> warn, extract_counters& counters)
+    : input_(input), resolve_root_(std::move(resolve_root)), pool_(threads, umask_bits), umask_bits_(umask_bits),
       warn_(std::move(warn)), counters_(counters), archive_(archive_read_new())
 {
     archive_read_support_format_tar(archive_);  // tar only: no other parser is exposed to the bytes
@@ -72,7 +71,7 @@ result<void> tar_extractor::run()
     if (r) {
         if (auto f = pool_.wait_idle()) r = *f;
     }
-    if (r) r = finish_directories();
+    if (r && tree_) r = finish_directories();
     if (!r) pool_.stop();
     return r;
 }
@@ -121,7 +120,13 @@ result<void> tar_extractor::check_no_archive_symlink(const std::string& relative
 
 result<void> tar_extractor::extract(struct archive_entry* e, std::string_view name)
 {
-    auto relative = mapper_.map(name, entries_ == 0);
+    if (!tree_) {
+        auto root = resolve_root_(name);
+        if (!root) return root.error();
+        tree_ = root->tree;
+        mapper_ = root->mapper;
+    }
+    auto relative = mapper_->map(name, entries_ == 0);
     if (!relative) return relative.error();
     if (auto r = check_no_archive_symlink(*relative, name); !r) return r;
     // A path written before (a duplicate name, or a directory replaced by a file) waits for the pool, so the
@@ -134,21 +139,21 @@ result<void> tar_extractor::extract(struct archive_entry* e, std::string_view na
     const timespec mtime{archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
 
     if (const char* link = archive_entry_hardlink(e)) {
-        auto target = mapper_.map_link_target(link);
+        auto target = mapper_->map_link_target(link);
         if (!target)
             return refused(archive_errc::hardlink_escapes_root, name,
                            "refused: a hard link to '" + std::string(link) + "', outside the destination:");
         if (auto r = check_no_archive_symlink(*target, name); !r) return r;
         if (relative->empty()) return refused(archive_errc::path_escapes_root, name, "refused: replaces the destination");
         if (auto f = pool_.wait_idle()) return *f;  // the target may still be in the pool
-        if (auto r = tree_.make_hardlink(*relative, *target, name); !r) return r;
+        if (auto r = tree_->make_hardlink(*relative, *target, name); !r) return r;
         archive_symlinks_.erase(*relative);
         ++counters_.hardlinks;
         return {};
     }
     switch (type) {
     case AE_IFDIR:
-        if (auto r = tree_.make_directory(*relative, mode, name); !r) return r;
+        if (auto r = tree_->make_directory(*relative, mode, name); !r) return r;
         archive_symlinks_.erase(*relative);
         directories_.push_back({*relative, std::string(name), mode, mtime});
         ++counters_.directories;
@@ -158,7 +163,7 @@ result<void> tar_extractor::extract(struct archive_entry* e, std::string_view na
         const char* target = archive_entry_symlink(e);
         if (!target) target = archive_entry_symlink_utf8(e);
         if (!target) return failure{make_error_code(archive_errc::corrupt_archive), std::string(name), "a symlink without a target"};
-        if (auto r = tree_.make_symlink(*relative, target, mtime, name); !r) return r;
+        if (auto r = tree_->make_symlink(*relative, target, mtime, name); !r) return r;
         archive_symlinks_.insert(*relative);
         ++counters_.symlinks;
         return {};
@@ -183,7 +188,7 @@ result<void> tar_extractor::extract(struct archive_entry* e, std::string_view na
 
 result<void> tar_extractor::extract_file(struct archive_entry* e, const std::string& relative, std::string_view name)
 {
-    auto dir = tree_.directory(parent_of(relative), name);
+    auto dir = tree_->directory(parent_of(relative), name);
     if (!dir) return dir.error();
     const std::string leaf(leaf_of(relative));
     const mode_t mode = archive_entry_perm(e) & 01777;
@@ -252,7 +257,7 @@ result<void> tar_extractor::finish_directories()
     std::stable_sort(directories_.begin(), directories_.end(),
                      [](const pending_directory& a, const pending_directory& b) { return depth(a.relative) > depth(b.relative); });
     for (const auto& d : directories_) {
-        if (auto r = tree_.finish_directory(d.relative, d.mode, d.mtime, d.entry); !r) return r;
+        if (auto r = tree_->finish_directory(d.relative, d.mode, d.mtime, d.entry); !r) return r;
     }
     return {};
 }

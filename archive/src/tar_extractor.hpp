@@ -22,9 +22,17 @@ struct extract_counters {
     std::atomic<std::uint64_t> files{0}, directories{0}, symlinks{0}, hardlinks{0}, file_bytes{0};
 };
 
+// Where entries go is settled when the first entry is read (an archive of absolute names may be restored where
+// it was saved, so its first name can choose the jail): the resolver opens the tree and the mapper then.
+struct extraction_root {
+    safe_tree* tree;
+    entry_path_mapper* mapper;
+};
+using root_resolver = std::function<result<extraction_root>(std::string_view first_name)>;
+
 class tar_extractor {
 public:
-    tar_extractor(block_queue& input, safe_tree& tree, entry_path_mapper& mapper, unsigned threads, mode_t umask_bits,
+    tar_extractor(block_queue& input, root_resolver resolve_root, unsigned threads, mode_t umask_bits,
                   std::function<void(const std::string&)> warn, extract_counters& counters);
     ~tar_extractor();
     tar_extractor(const tar_extractor&) = delete;
@@ -54,8 +62,9 @@ private:
     static long read_callback(struct archive*, void* self, const void** buffer);
 
     block_queue& input_;
-    safe_tree& tree_;
-    entry_path_mapper& mapper_;
+    root_resolver resolve_root_;
+    safe_tree* tree_{nullptr};
+    entry_path_mapper* mapper_{nullptr};
     file_write_pool pool_;
     const mode_t umask_bits_;
     std::function<void(const std::string&)> warn_;

@@ -133,24 +133,27 @@ unpacker::unpacker(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 result<std::unique_ptr<unpacker>> unpacker::start(unpack_options options)
 {
     if (options.destination.empty()) options.destination = ".";
-    const std::string destination = absolute_normal(options.destination);
-    const std::string mount = options.mount ? absolute_normal(*options.mount) : destination;
-    auto tree = safe_tree::open(mount);  // the jail: the mount when given, else the destination
-    if (!tree) return tree.error();
-    if (options.mount) {
-        std::error_code ec;
-        std::filesystem::create_directories(destination, ec);
-    }
     auto state = std::make_unique<impl>();
     state->options = std::move(options);
-    state->tree = std::move(*tree);
-    state->mapper = std::make_unique<entry_path_mapper>(destination, mount, mount);
-    const unsigned threads = state->options.threads
-                                 ? state->options.threads
-                                 : std::clamp(std::thread::hardware_concurrency(), 2u, 8u);
-    state->extractor = std::make_unique<tar_extractor>(state->blocks, *state->tree, *state->mapper, threads,
-                                                       current_umask(), state->options.warn, state->counters);
     auto* raw = state.get();
+    const unsigned threads = raw->options.threads ? raw->options.threads
+                                                  : std::clamp(std::thread::hardware_concurrency(), 2u, 8u);
+    // The jail: the mount when given; else, with restore_in_place and an archive of absolute names, the root it
+    // recorded; else the destination.
+    auto resolve_root = [raw](std::string_view first_name) -> result<extraction_root> {
+        const std::string destination = absolute_normal(raw->options.destination);
+        std::string mount = destination;
+        if (raw->options.mount) mount = absolute_normal(*raw->options.mount);
+        else if (raw->options.restore_in_place && !first_name.empty() && first_name.front() == '/')
+            mount = absolute_normal(std::filesystem::path(std::string(first_name)));
+        auto tree = safe_tree::open(mount);
+        if (!tree) return tree.error();
+        raw->tree = std::move(*tree);
+        raw->mapper = std::make_unique<entry_path_mapper>(destination, mount, mount);
+        return extraction_root{raw->tree.get(), raw->mapper.get()};
+    };
+    raw->extractor = std::make_unique<tar_extractor>(raw->blocks, resolve_root, threads, current_umask(),
+                                                     raw->options.warn, raw->counters);
     raw->parser = std::thread([raw] {
         if (auto r = raw->extractor->run(); !r) raw->fail(r.error());
         else {

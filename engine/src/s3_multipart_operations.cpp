@@ -25,8 +25,7 @@ asio::awaitable<result<std::string>> s3_operations::create_multipart_upload(cons
     r.method = http::verb::post;
     r.object = obj;
     r.query = "uploads=";
-    r.headers.emplace_back("Content-Type", options.content_type.empty() ? "application/octet-stream" : options.content_type);
-    for (const auto& [name, value] : options.metadata) r.headers.emplace_back("x-amz-meta-" + name, value);
+    add_upload_headers(r, options);
     if (use_crc32c) r.headers.emplace_back("x-amz-checksum-algorithm", "CRC32C");
     r.operation = describe("CreateMultipartUpload", obj);
     auto response = co_await core_.send(r);

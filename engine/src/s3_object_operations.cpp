@@ -27,6 +27,15 @@ void add_checks(s3_request& r, const payload_checks& checks)
 
 }  // namespace
 
+void add_upload_headers(s3_request& r, const upload_options& options)
+{
+    r.headers.emplace_back("Content-Type", options.content_type.empty() ? "application/octet-stream" : options.content_type);
+    for (const auto& [name, value] : options.metadata) r.headers.emplace_back("x-amz-meta-" + name, value);
+    if (!options.acl.empty()) r.headers.emplace_back("x-amz-acl", options.acl);
+    if (!options.server_side_encryption.empty())
+        r.headers.emplace_back("x-amz-server-side-encryption", options.server_side_encryption);
+}
+
 std::string describe(std::string_view operation, const object_ref& obj)
 {
     return std::string(operation) + " " + obj.bucket + "/" + obj.key;
@@ -112,8 +121,7 @@ asio::awaitable<result<put_result>> s3_operations::put_object(const object_ref& 
     r.object = obj;
     r.body = body;
     add_checks(r, checks);
-    r.headers.emplace_back("Content-Type", options.content_type.empty() ? "application/octet-stream" : options.content_type);
-    for (const auto& [name, value] : options.metadata) r.headers.emplace_back("x-amz-meta-" + name, value);
+    add_upload_headers(r, options);
     r.operation = describe("PutObject", obj);
     auto response = co_await core_.send(r);
     if (!response) co_return response.error();

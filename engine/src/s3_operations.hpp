@@ -44,6 +44,9 @@ private:
 
 // "PutObject bucket/key": how operations are named in errors.
 std::string describe(std::string_view operation, const object_ref& obj);
+// Content-Type, x-amz-meta-*, x-amz-acl and x-amz-server-side-encryption: what PutObject and
+// CreateMultipartUpload send about the object they create.
+void add_upload_headers(s3_request& r, const upload_options& options);
 
 // A response header's value as a string ("" when absent).
 inline std::string header(const http::fields& h, std::string_view name)

@@ -34,6 +34,10 @@ namespace cachestep::archive {
 struct unpack_options {
     std::filesystem::path destination;            // relative names land here; created if missing
     std::optional<std::filesystem::path> mount;   // absolute names' root lands here; also the jail when set
+    // Without a mount, an archive of absolute names (its first entry absolute) is restored where it was saved:
+    // its recorded root becomes the jail (the Drone plugin restores absolute names in place). Off: the root
+    // is remapped onto the destination.
+    bool restore_in_place{false};
     unsigned threads{0};                          // file-writing workers; 0: one per core, at least 2
     std::function<void(const std::string&)> warn; // called on the parser thread
 };
@@ -48,7 +52,7 @@ struct unpack_stats {
 
 class unpacker {
 public:
-    // Creates the destination (and mount) and starts the parser thread.
+    // Starts the parser thread. The jail directory is created when the first entry arrives.
     static result<std::unique_ptr<unpacker>> start(unpack_options options);
 
     // The next bytes of the compressed stream, in order; blocks while the restore is behind (back-pressure).

@@ -25,6 +25,8 @@ struct object_ref {
 struct upload_options {
     std::string content_type;                     // "" = application/octet-stream
     std::map<std::string, std::string> metadata;  // sent as x-amz-meta-<name>
+    std::string acl;                              // x-amz-acl (canned ACL, e.g. "private"); "" = not sent
+    std::string server_side_encryption;           // x-amz-server-side-encryption: "AES256" or "aws:kms"; "" = not sent
 };
 
 // The integrity data that travels with a body we send. Computed by the transfer off the network thread.
