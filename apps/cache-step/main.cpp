@@ -1,5 +1,6 @@
 // cache-step: CI cache transfers to and from S3. Commands so far: cp, pack, unpack.
 #include "archive_commands.hpp"
+#include "cache_commands.hpp"
 #include "cp_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,10 @@ int main(int argc, char** argv)
     cachestep::app::add_pack_command(app, pack);
     cachestep::app::unpack_command_options unpack;
     cachestep::app::add_unpack_command(app, unpack);
+    cachestep::app::save_flags save;
+    cachestep::app::restore_flags restore;
+    cachestep::app::manage_flags ls, rm, prune;
+    cachestep::app::add_cache_commands(app, save, restore, ls, rm, prune);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -34,5 +39,10 @@ int main(int argc, char** argv)
     if (app.got_subcommand("cp")) return cachestep::app::run_cp(cp);
     if (app.got_subcommand("pack")) return cachestep::app::run_pack(pack);
     if (app.got_subcommand("unpack")) return cachestep::app::run_unpack(unpack);
+    if (app.got_subcommand("save")) return cachestep::app::run_save(save);
+    if (app.got_subcommand("restore")) return cachestep::app::run_restore(restore);
+    if (app.got_subcommand("ls")) return cachestep::app::run_ls(ls);
+    if (app.got_subcommand("rm")) return cachestep::app::run_rm(rm);
+    if (app.got_subcommand("prune")) return cachestep::app::run_prune(prune);
     return 2;
 }

@@ -1,0 +1,29 @@
+#include "cache_outputs.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+namespace cachestep::app {
+
+void write_cache_outputs(const restore_report& report)
+{
+    const char* path = std::getenv("DRONE_OUTPUT");
+    if (!path || !*path) return;
+    std::ofstream out(path, std::ios::app);
+    out << "cache_hit=" << (report.exact_hit ? "true" : "false") << "\n"
+        << "cache_matched_key=" << report.matched_key << "\n"
+        << "cache_state=" << (report.complete() ? "complete" : "partial") << "\n";
+    if (!out) std::cerr << "cache-step: warning: cannot append the step outputs to DRONE_OUTPUT " << path << "\n";
+}
+
+boost::system::result<std::string, std::string> render_cache_key(const std::string& text,
+                                                                  const std::filesystem::path&)
+{
+    using key_result = boost::system::result<std::string, std::string>;
+    if (text.find("{{") != std::string::npos)
+        return key_result(boost::system::in_place_error, "key templates are not wired in yet: " + text);
+    return key_result(boost::system::in_place_value, text);
+}
+
+}  // namespace cachestep::app
