@@ -2,6 +2,7 @@
 
 #include "cache_jobs.hpp"
 #include "cache_outputs.hpp"
+#include "client_credentials.hpp"
 #include "engine_session.hpp"
 #include "human_units.hpp"
 #include "interrupt_watch.hpp"
@@ -50,6 +51,8 @@ engine::result<std::unique_ptr<cache_store>> open_store(const store_flags& f, en
         return engine::error_info(engine::engine_errc::invalid_argument, "--bucket (or --filesystem-root) is required");
     auto cfg = make_client_config(f.s3);
     if (!cfg) return cfg.error();
+    // Credentials: AWS_* (read by make_client_config), else profiles, web identity, the instance role.
+    if (auto source = complete_credentials(*cfg, credentials::chain_options{}); !source) return source.error();
     auto session = engine_session::create(std::move(*cfg));
     if (!session) return session.error();
     return make_s3_store(std::move(*session), f.bucket, std::move(upload));

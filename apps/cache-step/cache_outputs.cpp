@@ -1,5 +1,7 @@
 #include "cache_outputs.hpp"
 
+#include "plugin/key_template.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -18,12 +20,13 @@ void write_cache_outputs(const restore_report& report)
 }
 
 boost::system::result<std::string, std::string> render_cache_key(const std::string& text,
-                                                                  const std::filesystem::path&)
+                                                                  const std::filesystem::path& workspace)
 {
     using key_result = boost::system::result<std::string, std::string>;
-    if (text.find("{{") != std::string::npos)
-        return key_result(boost::system::in_place_error, "key templates are not wired in yet: " + text);
-    return key_result(boost::system::in_place_value, text);
+    auto rendered = plugin::render_key(text, plugin::host_template_context(workspace));
+    if (!rendered) return key_result(boost::system::in_place_error, "key '" + text + "': " + rendered.error().to_string());
+    if (rendered->empty()) return key_result(boost::system::in_place_error, "key '" + text + "' renders to nothing");
+    return key_result(boost::system::in_place_value, *rendered);
 }
 
 }  // namespace cachestep::app

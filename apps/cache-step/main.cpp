@@ -2,6 +2,7 @@
 #include "archive_commands.hpp"
 #include "cache_commands.hpp"
 #include "cp_command.hpp"
+#include "plugin_mode.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +19,8 @@ int main(int argc, char** argv)
     // plain pax UTF-8 paths (in the "C" locale it would mark every such entry hdrcharset=BINARY, which GNU tar
     // warns about). Names that are not valid UTF-8 still go through as bytes.
     std::setlocale(LC_CTYPE, "C.UTF-8");
+    // No subcommand and PLUGIN_REBUILD / PLUGIN_RESTORE set: the Drone cache plugin's drop-in.
+    if (argc == 1 && cachestep::app::plugin_mode_requested()) return cachestep::app::run_plugin_mode();
     CLI::App app{"cache-step: save and restore CI caches in S3, fast"};
     app.set_version_flag("--version", std::string("cache-step ") + CACHESTEP_VERSION);
     app.require_subcommand(1);
