@@ -12,11 +12,8 @@ engine::result<std::string> complete_credentials(engine::client_config& cfg, cre
     }
     if (options.region.empty()) options.region = cfg.endpoint.region;
     options.tls = cfg.tls;
-    // Credentials the engine already took from AWS_ACCESS_KEY_ID & co count as the environment's, unless the
-    // caller gave explicit ones or a role to assume with them.
-    if (!options.explicit_credentials && options.assume_role_arn.empty() && options.oidc_token.empty() &&
-        !cfg.credentials.access_key_id.empty())
-        return std::string("environment");
+    // Always through the chain, even when the engine already took AWS_ACCESS_KEY_ID: the chain is what says
+    // "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not" instead of signing with half a key.
     auto resolved = credentials::resolve_credentials(options);
     if (!resolved) return resolved.error();
     cfg.credentials = resolved->credentials;

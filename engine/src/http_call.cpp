@@ -20,6 +20,7 @@
 #include <boost/beast/http/verb.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <random>
 
 namespace cachestep::engine {
@@ -148,6 +149,20 @@ asio::awaitable<result<http_reply>> attempt(asio::any_io_executor ex, asio::ssl:
     co_return reply;
 }
 
+bool sendable_header(std::string_view name, std::string_view value)
+{
+    const auto bad = [](char c) { return c == '\r' || c == '\n' || c == '\0'; };
+    return !name.empty() && name.find(':') == std::string_view::npos &&
+           std::none_of(name.begin(), name.end(), bad) && std::none_of(value.begin(), value.end(), bad);
+}
+
+std::string printable(std::string_view s)
+{
+    std::string out;
+    for (const char c : s) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    return out;
+}
+
 bool is_server_failure(unsigned status)
 {
     return status == 500 || status == 502 || status == 503 || status == 504;
@@ -172,6 +187,15 @@ asio::awaitable<result<http_reply>> http_call(asio::any_io_executor ex, const ht
         co_return e;
     }
     const std::string operation = operation_name(request, &*target);
+    // A CR, LF or NUL in a header (say a token read from a file or from another server) would split the
+    // request: refuse it, naming the header only (its value may be a secret).
+    for (const auto& [name, value] : request.headers) {
+        if (!sendable_header(name, value)) {
+            error_info e(engine_errc::invalid_argument, "header \"" + printable(name) + "\" cannot be sent as it is");
+            e.operation = operation;
+            co_return e;
+        }
+    }
     std::unique_ptr<asio::ssl::context> tls;
     if (target->key.tls) {
         auto ctx = detail::make_tls_context(options.tls);

@@ -26,6 +26,10 @@ error_info failure(error_code ec, std::string what = {})
 asio::awaitable<result<std::string>> read_string_body(http_connection& c, http::response_parser<http::buffer_body>&& header_parser,
                                                       std::size_t limit, const io_limits& limits)
 {
+    // Beast checks body_limit against Content-Length only while parsing the header, which happened with
+    // another parser: check it here, before reading a byte of the body.
+    if (const auto length = header_parser.content_length(); length && *length > limit)
+        co_return failure(engine_errc::bad_response, "response body exceeds " + std::to_string(limit) + " bytes");
     http::response_parser<http::string_body> parser(std::move(header_parser));
     parser.body_limit(limit);
     while (!parser.is_done()) {

@@ -159,7 +159,13 @@ provider_result from_profile(const chain_context& ctx, const std::string& name, 
     const auto credential_source = p.get("credential_source");
     if (!source_profile.empty() && !credential_source.empty())
         return refuse("AWS " + label + " has both source_profile and credential_source");
-    if (!source_profile.empty()) {
+    if (!source_profile.empty() && source_profile == name && !id.empty()) {
+        // A profile that is its own source: its keys assume its role (botocore allows this one self-reference).
+        resolved_credentials self;
+        self.credentials = {id, secret, p.get("aws_session_token")};
+        self.source = label;
+        base = std::move(self);
+    } else if (!source_profile.empty()) {
         auto b = from_profile(ctx, source_profile, true, visited);
         if (!b) return b.error();
         if (!*b) return refuse("AWS " + label + ": its source_profile \"" + source_profile + "\" has no credentials");

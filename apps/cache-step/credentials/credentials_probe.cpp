@@ -7,7 +7,7 @@
 // A test tool (tests/integration/test_credentials.py), not installed.
 
 #include "credential_chain.hpp"
-#include "plugin_settings.hpp"
+#include "plugin_environment.hpp"
 
 #include <cachestep/engine/client.hpp>
 #include <cachestep/engine/environment.hpp>

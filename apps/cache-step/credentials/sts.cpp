@@ -162,7 +162,7 @@ result<resolved_credentials> parse_sts_response(unsigned http_status, std::strin
     }
     if (!success) {
         return fail(http_status == 403 ? make_error_code(engine::s3_errc::access_denied)
-                                       : make_error_code(engine::s3_errc::unknown),
+                                       : make_error_code(engine::engine_errc::bad_response),
                     "STS answered HTTP " + std::to_string(http_status) + " without an <ErrorResponse>");
     }
     if (!parsed) return fail(engine::engine_errc::bad_response, "STS answered with a body that is not XML");

@@ -1,4 +1,4 @@
-#include "plugin_settings.hpp"
+#include "plugin_environment.hpp"
 
 namespace cachestep::app::credentials {
 
