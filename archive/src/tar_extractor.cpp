@@ -49,6 +49,12 @@ long tar_extractor::read_callback(struct archive* a, void* self, const void** bu
         return 0;  // the end of the stream
     }
     x->current_block_ = std::move(*block);
+    x->stream_bytes_ += x->current_block_.size();
+    // Keep the stream's last 1 KiB: whether it ends with end-of-archive blocks.
+    const auto& b = x->current_block_;
+    const std::size_t keep = std::min<std::size_t>(b.size(), 1024);
+    x->tail_.insert(x->tail_.end(), b.end() - static_cast<std::ptrdiff_t>(keep), b.end());
+    if (x->tail_.size() > 1024) x->tail_.erase(x->tail_.begin(), x->tail_.end() - 1024);
     *buffer = x->current_block_.data();
     return static_cast<long>(x->current_block_.size());
 }
@@ -103,7 +109,23 @@ result<void> tar_extractor::read_entries()
     }
     if (entries_ == 0 && archive_filter_bytes(archive_, -1) == 0)
         return failure{make_error_code(archive_errc::not_an_archive), {}, "not an archive: no tar data"};
-    return {};
+    return check_end_of_archive();
+}
+
+// libarchive also ends quietly when the input stops exactly between two entries ("some writers omit the
+// end-of-archive blocks"), which is how a cache cut between two compressed frames looks: files silently
+// missing. We require the end-of-archive mark: either libarchive stopped with input left over (it saw the
+// zero block), or the stream ends with two zero blocks (every tar writer we know: GNU tar, bsdtar/libarchive,
+// Go, Python write 1024 zero bytes or more).
+result<void> tar_extractor::check_end_of_archive()
+{
+    const auto consumed = static_cast<std::uint64_t>(archive_filter_bytes(archive_, 0));
+    if (consumed < stream_bytes_) return {};
+    const bool zero_tail = tail_.size() == 1024 && std::all_of(tail_.begin(), tail_.end(), [](char c) { return c == 0; });
+    if (zero_tail) return {};
+    return failure{make_error_code(archive_errc::truncated_archive), {},
+                   "truncated archive: the tar stream ends without its end-of-archive blocks (after " +
+                       std::to_string(entries_) + " entries)"};
 }
 
 result<void> tar_extractor::check_no_archive_symlink(const std::string& relative, std::string_view name) const

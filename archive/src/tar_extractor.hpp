@@ -58,6 +58,7 @@ private:
                              const timespec& mtime, std::int64_t size);
     result<void> check_no_archive_symlink(const std::string& relative, std::string_view name) const;
     result<void> finish_directories();
+    result<void> check_end_of_archive();
     failure library_failure(bool at_header);
     static long read_callback(struct archive*, void* self, const void** buffer);
 
@@ -72,6 +73,8 @@ private:
 
     struct archive* archive_;
     std::vector<char> current_block_;  // what libarchive is reading; recycled on the next callback
+    std::uint64_t stream_bytes_{0};    // decoded tar bytes handed to libarchive
+    std::vector<char> tail_;           // the last bytes of the stream (end-of-archive check)
     std::uint64_t entries_{0};
     std::unordered_set<std::string> archive_symlinks_;  // symlinks this archive made (relative to the jail)
     std::unordered_set<std::size_t> seen_;              // hashes of the paths written so far: a repeat waits
