@@ -70,7 +70,15 @@ save_report run_save(cache_store& store, const save_job& job, transfer_canceller
         }
         if (!job.override_existing) {
             auto existing = store.find(r.object_key);
-            if (existing && *existing) {
+            if (!existing) {
+                // Not knowing is not "absent": without override, a cache we cannot see must not be replaced.
+                r.state = mount_result::status::failed;
+                r.error = "cannot check for an existing cache: " + existing.error().to_string();
+                log.error("cannot check for an existing cache", {{"key", r.object_key}, {"err", r.error}});
+                report.mounts.push_back(std::move(r));
+                continue;
+            }
+            if (*existing) {
                 log.info("cache exists for this key, skipping (override is off)",
                          {{"key", r.object_key}, {"mount", mount.path.string()}});
                 r.state = mount_result::status::skipped_existing;
@@ -111,10 +119,10 @@ save_report run_save(cache_store& store, const save_job& job, transfer_canceller
 namespace {
 
 // The objects stored under the exact key.
-std::vector<stored_object> objects_under(const std::vector<stored_object>& listed, const std::string& key, bool strict)
+std::vector<stored_object> objects_under(const std::vector<stored_object>& listed, const std::string& key)
 {
     std::vector<stored_object> out;
-    const std::string prefix = strict ? key + "/" : key;
+    const std::string prefix = key + "/";
     for (const auto& o : listed)
         if (o.key.rfind(prefix, 0) == 0 && o.key.size() > prefix.size()) out.push_back(o);
     return out;
@@ -141,44 +149,59 @@ std::optional<std::string> key_of(const stored_object& o, const std::string& pre
 restore_report run_restore(cache_store& store, const restore_job& job, transfer_canceller& canceller, const logger& log)
 {
     restore_report report;
-    auto exact = store.list(job.strict_key_matching ? job.key + "/" : job.key);
-    if (!exact) {
-        report.lookup_error = exact.error();
-        return report;
-    }
-    std::vector<stored_object> objects = objects_under(*exact, job.key, job.strict_key_matching);
-    if (!objects.empty()) {
-        report.exact_hit = true;
-        report.matched_key = job.key;
-    } else {
-        for (const auto& prefix : job.restore_keys) {
-            auto listed = store.list(prefix);
-            if (!listed) {
-                report.lookup_error = listed.error();
-                return report;
-            }
-            const stored_object* newest = nullptr;
-            std::string newest_key;
-            for (const auto& o : *listed) {
-                auto k = key_of(o, prefix, job.mounts);
-                if (!k) continue;
-                if (!newest || o.last_modified > newest->last_modified) {
-                    newest = &o;
-                    newest_key = *k;
-                }
-            }
-            if (newest) {
-                report.matched_key = newest_key;
-                auto under = store.list(newest_key + "/");
-                if (!under) {
-                    report.lookup_error = under.error();
-                    return report;
-                }
-                objects = objects_under(*under, newest_key, true);
-                log.info("restore key matched", {{"restore_key", prefix}, {"key", newest_key}});
-                break;
+    // The newest key under a prefix: its objects' names up to "/<mount suffix>".
+    auto newest_key_under = [&](const std::string& prefix) -> engine::result<std::optional<std::string>> {
+        auto listed = store.list(prefix);
+        if (!listed) return listed.error();
+        const stored_object* newest = nullptr;
+        std::string newest_key;
+        for (const auto& o : *listed) {
+            auto k = key_of(o, prefix, job.mounts);
+            if (!k) continue;
+            if (!newest || o.last_modified > newest->last_modified) {
+                newest = &o;
+                newest_key = *k;
             }
         }
+        if (!newest) return std::optional<std::string>();
+        return std::optional<std::string>(newest_key);
+    };
+    if (job.strict_key_matching) {
+        auto exact = store.list(job.key + "/");
+        if (!exact) {
+            report.lookup_error = exact.error();
+            return report;
+        }
+        if (!objects_under(*exact, job.key).empty()) report.matched_key = job.key;
+    } else {
+        // Without strict matching the key is a prefix like a restore key ("key1/..." matches "key").
+        auto k = newest_key_under(job.key);
+        if (!k) {
+            report.lookup_error = k.error();
+            return report;
+        }
+        if (*k) report.matched_key = **k;
+    }
+    report.exact_hit = report.matched_key == job.key;
+    for (std::size_t i = 0; !report.found() && i < job.restore_keys.size(); ++i) {
+        auto k = newest_key_under(job.restore_keys[i]);
+        if (!k) {
+            report.lookup_error = k.error();
+            return report;
+        }
+        if (*k) {
+            report.matched_key = **k;
+            log.info("restore key matched", {{"restore_key", job.restore_keys[i]}, {"key", report.matched_key}});
+        }
+    }
+    std::vector<stored_object> objects;
+    if (report.found()) {
+        auto under = store.list(report.matched_key + "/");
+        if (!under) {
+            report.lookup_error = under.error();
+            return report;
+        }
+        objects = objects_under(*under, report.matched_key);
     }
     if (!report.found()) {
         log.info("cache key not found, nothing restored", {{"key", job.key}});

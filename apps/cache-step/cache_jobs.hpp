@@ -6,7 +6,7 @@
 // object is one archive whose first entry is the mount itself.
 //
 // Which key a restore uses: the exact key if any object is stored under "<key>/" ("key1/..." does not match
-// "key" with strict matching; without it any object whose name starts with the key counts); else, for each
+// "key" with strict matching; without it the key is a prefix like a restore key: the newest match wins); else, for each
 // restore key (a prefix) in order, the newest object whose name starts with it names the key (its name up to
 // "/<mount suffix>"; without mounts, up to the first "/" after the prefix); the first prefix that matches wins.
 

@@ -24,11 +24,16 @@ public:
 
     engine::result<std::vector<stored_object>> list(const std::string& prefix) override
     {
+        // The server is asked for the prefix up to its first '/', and the rest is filtered here: moto's SigV4
+        // verifier refuses a query with an escaped '/' (prefix=K%2F), which every key folder ("<key>/") has.
+        // The cost, only for keys that themselves contain '/', is listing their first path element.
         auto& c = session_->client();
-        auto listed = session_->run(c.list_all_objects(bucket_, prefix));
+        const std::string server_prefix = prefix.substr(0, prefix.find('/'));
+        auto listed = session_->run(c.list_all_objects(bucket_, server_prefix));
         if (!listed) return listed.error();
         std::vector<stored_object> out;
-        for (auto& o : *listed) out.push_back({std::move(o.key), o.size, o.last_modified});
+        for (auto& o : *listed)
+            if (o.key.rfind(prefix, 0) == 0) out.push_back({std::move(o.key), o.size, o.last_modified});
         return out;
     }
 
