@@ -6,6 +6,7 @@
 #include <cachestep/archive/unpack.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -96,6 +97,10 @@ int run_pack(const pack_command_options& o)
     }
 
     int fd = STDOUT_FILENO;
+    // Only a regular file we write may be removed on failure: never a device (-o /dev/null) or a fifo.
+    struct stat existing{};
+    const bool regular_output = o.output != "-" &&
+                                (::stat(o.output.c_str(), &existing) != 0 || S_ISREG(existing.st_mode));
     if (o.output != "-") {
         fd = ::open(o.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) return fail("cannot create '" + o.output + "': " + std::strerror(errno));
@@ -104,7 +109,7 @@ int run_pack(const pack_command_options& o)
     if (fd != STDOUT_FILENO && ::close(fd) != 0 && r)
         r = archive::failure{make_error_code(archive::archive_errc::io_failed), o.output, "cannot write"};
     if (!r) {
-        if (o.output != "-") ::unlink(o.output.c_str());  // no half-written archive left behind
+        if (regular_output) ::unlink(o.output.c_str());  // no half-written archive left behind
         return fail(r.error().to_string());
     }
     if (!o.quiet) {

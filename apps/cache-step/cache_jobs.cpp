@@ -166,13 +166,26 @@ restore_report run_restore(cache_store& store, const restore_job& job, transfer_
         if (!newest) return std::optional<std::string>();
         return std::optional<std::string>(newest_key);
     };
-    if (job.strict_key_matching) {
+    std::vector<stored_object> objects;
+    if (job.strict_key_matching && !job.mounts.empty()) {
+        // Named mounts under the exact key: look each object up directly (HEAD needs only s3:GetObject).
+        for (const auto& m : job.mounts) {
+            auto found = store.find(job.key + "/" + m.suffix);
+            if (!found) {
+                report.lookup_error = found.error();
+                return report;
+            }
+            if (*found) objects.push_back(**found);
+        }
+        if (!objects.empty()) report.matched_key = job.key;
+    } else if (job.strict_key_matching) {
         auto exact = store.list(job.key + "/");
         if (!exact) {
             report.lookup_error = exact.error();
             return report;
         }
-        if (!objects_under(*exact, job.key).empty()) report.matched_key = job.key;
+        objects = objects_under(*exact, job.key);
+        if (!objects.empty()) report.matched_key = job.key;
     } else {
         // Without strict matching the key is a prefix like a restore key ("key1/..." matches "key").
         auto k = newest_key_under(job.key);
@@ -194,8 +207,7 @@ restore_report run_restore(cache_store& store, const restore_job& job, transfer_
             log.info("restore key matched", {{"restore_key", job.restore_keys[i]}, {"key", report.matched_key}});
         }
     }
-    std::vector<stored_object> objects;
-    if (report.found()) {
+    if (report.found() && objects.empty()) {
         auto under = store.list(report.matched_key + "/");
         if (!under) {
             report.lookup_error = under.error();

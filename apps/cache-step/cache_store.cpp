@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -39,12 +40,22 @@ public:
 
     engine::result<std::optional<stored_object>> find(const std::string& key) override
     {
-        // ListObjectsV2 rather than HEAD: it gives LastModified as a time, and a missing key is not an error.
-        auto listed = list(key);
-        if (!listed) return listed.error();
-        for (auto& o : *listed)
-            if (o.key == key) return std::optional<stored_object>(std::move(o));
-        return std::optional<stored_object>();
+        // HEAD, not a listing: it needs only s3:GetObject, which is all a restore-only role may have (the
+        // plugin's restorer GETs <key>/<mount> directly). The time is not needed where find() is used.
+        const engine::object_ref obj{bucket_, key};
+        auto head = session_->run(session_->client().head_object(obj));
+        if (head) return std::optional<stored_object>(stored_object{key, head->size, {}});
+        if (head.error().code == engine::s3_errc::no_such_key) return std::optional<stored_object>();
+        if (head.error().http_status != 403) return head.error();
+        // A HEAD answer has no body, so a 403 cannot say why: ask again with a one-byte GET, whose error body
+        // names it (SignatureDoesNotMatch: a wrong secret, InvalidAccessKeyId, AccessDenied, ...).
+        std::array<char, 1> byte{};
+        auto probe = session_->run(session_->client().get_object_range(obj, 0, 0, std::span<char>(byte)));
+        if (!probe) {
+            if (probe.error().code == engine::s3_errc::no_such_key) return std::optional<stored_object>();
+            return probe.error();
+        }
+        return std::optional<stored_object>(stored_object{key, probe->object_size, {}});
     }
 
     engine::result<std::uint64_t> put(const std::string& key, engine::byte_source& source) override

@@ -91,7 +91,14 @@ int download(const cp_options& o, const s3_url& src)
     // partial file where the real one should be.
     int fd = 1;
     std::string partial;
-    if (target != "-") {
+    struct stat existing{};
+    const bool special = target != "-" && ::stat(target.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode);
+    if (special) {
+        // A device or fifo (/dev/null, a named pipe) is written in place: renaming a temporary file over it
+        // would replace the device node with a regular file.
+        fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) return fail("cannot open " + target + ": " + std::strerror(errno));
+    } else if (target != "-") {
         partial = target + ".cache-step-partial-" + std::to_string(::getpid());
         fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0) return fail("cannot create " + partial + ": " + std::strerror(errno));
@@ -99,7 +106,9 @@ int download(const cp_options& o, const s3_url& src)
     engine::fd_sink sink(fd, target == "-" ? "standard output" : target);
     const auto start = clock_type::now();
     auto r = (*session)->run((*session)->client().download({src.bucket, src.key}, sink));
-    if (fd != 1) {
+    if (fd != 1 && special) {
+        ::close(fd);
+    } else if (fd != 1) {
         const bool closed = ::close(fd) == 0;
         if (r && !closed) r = engine::error_info(engine::engine_errc::sink_failed, "closing " + target + ": " + std::strerror(errno));
         if (r && ::rename(partial.c_str(), target.c_str()) != 0)

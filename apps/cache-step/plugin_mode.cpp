@@ -140,7 +140,10 @@ int run_plugin_mode()
     const plugin::getenv_function getenv = environment_value;
     auto parsed = plugin::parse_plugin_settings(getenv);
     if (!parsed) {
-        logger(log_format::logfmt, log_level::error).error("invalid configuration", {{"err", parsed.error().to_string()}});
+        // In the format asked for, though the settings did not parse (the plugin makes its logger first).
+        const auto asked = getenv("PLUGIN_LOG_FORMAT") ? getenv("PLUGIN_LOG_FORMAT") : getenv("LOG_FORMAT");
+        logger(asked == std::optional<std::string>("json") ? log_format::json : log_format::logfmt, log_level::error)
+            .error("invalid configuration", {{"err", parsed.error().to_string()}});
         return 1;
     }
     const plugin_settings& s = *parsed;
