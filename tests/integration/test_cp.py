@@ -130,6 +130,24 @@ class CpTest(unittest.TestCase):
         self.assertIn(b"no such key", result.stderr)
         self.assertEqual(list(self.tmp.iterdir()), [], "no file, not even a partial one")
 
+    def test_a_fifo_target_is_written_in_place_not_replaced(self):
+        """A device or fifo target (/dev/null, a named pipe) is written through, never replaced by renaming a
+        temporary file over it (which once turned /dev/null into a regular file on this machine)."""
+        import stat
+        import threading
+        self.assert_ok(self.upload(random_bytes(3 * MiB + 5, "fifo"), "to-a-fifo.bin"))
+        fifo = self.tmp / "pipe"
+        os.mkfifo(fifo)
+        received = bytearray()
+        reader = threading.Thread(target=lambda: received.extend(open(fifo, "rb").read()))
+        reader.start()
+        result = cache_step(SERVER, "cp", self.url("to-a-fifo.bin"), str(fifo))
+        reader.join(timeout=60)
+        self.assert_ok(result)
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode), "the fifo was replaced")
+        self.assertEqual(bytes(received), random_bytes(3 * MiB + 5, "fifo"))
+        self.assertEqual(sorted(p.name for p in self.tmp.iterdir()), ["pipe", "upload.bin"], "no partial file left")
+
     def test_wrong_secret_is_rejected_and_named(self):
         if not SERVER.verifies_sigv4:
             self.skipTest(f"{SERVER.name} does not verify signatures")
