@@ -523,6 +523,11 @@ class InterruptTest(CacheTest):
 # ---------------------------------------------------------------------------------------------------------
 class ConcurrencyTest(CacheTest):
     def test_13_two_saves_of_one_key_at_once_leave_one_complete_archive(self):
+        # Atomic last-writer-wins is the server's promise (S3, moto, RGW keep it). s3rver does not: it writes a
+        # completed multipart upload into the object's file as it goes, so two completions at once interleave
+        # (seen in CI: a big.bin from neither save). tests/servers/BEHAVIOUR.md records it.
+        if SERVER.name.startswith("s3rver"):
+            self.skipTest("s3rver completes multipart uploads non-atomically (tests/servers/BEHAVIOUR.md)")
         key = self.prefix + "race"
         snaps, procs = [], []
         for name in ("one", "two"):
