@@ -21,7 +21,7 @@ public:
     result<progress> decode(std::span<const char> in, std::span<char> out) override
     {
         const std::size_t n = std::min(in.size(), out.size());
-        std::memcpy(out.data(), in.data(), n);
+        if (n > 0) std::memcpy(out.data(), in.data(), n);  // an empty span's data() may be null
         return progress{n, n};
     }
     bool at_frame_boundary() const override { return true; }
