@@ -174,7 +174,11 @@ asio::awaitable<result<std::size_t>> http_connection::read_some_raw(std::span<ch
     // Wake up for a good batch of bytes, not for every segment: the kernel reports the socket readable only
     // once this many bytes wait (never more than the body still owes us, or the end would never come).
     // 1 GiB from s3rver: 0.31 CPU-s with the default of 1 byte, 0.17 with 256 KiB, 0.15 with 1 MiB.
-    set_receive_low_water(std::min<std::size_t>(into.size(), 1024 * 1024));
+    // Plain TCP only: over TLS the ssl stream has already read some of the raw bytes ahead into its own
+    // buffer, so fewer than the body owes may ever reach the socket again, and the read would sleep until the
+    // server closed the connection (found through bench/wan_proxy: 6 s per part behind a shaped link).
+    if (std::holds_alternative<beast::tcp_stream>(stream_))
+        set_receive_low_water(std::min<std::size_t>(into.size(), 1024 * 1024));
     arm(limits);
     auto [ec, n] = co_await std::visit(
         [&](auto& s) { return s.async_read_some(asio::buffer(into.data(), into.size()), tuple_awaitable); }, stream_);

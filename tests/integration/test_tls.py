@@ -4,6 +4,7 @@ the ctest fixtures: s3rver-tls (certificate for 127.0.0.1) and s3rver-tls-wrongh
 only for wrong.example)."""
 
 import os
+import subprocess
 import tempfile
 import time
 import unittest
@@ -37,6 +38,36 @@ class TlsTest(unittest.TestCase):
                         "--ca-bundle", GOOD.ca_bundle, env=env)
         self.assertEqual(up.returncode, 0, up.stderr.decode(errors="replace"))
         down = cache_step(GOOD, "cp", self.url(GOOD, "k.bin"), "-", env=GOOD.client_env())  # AWS_CA_BUNDLE
+        self.assertEqual(down.returncode, 0, down.stderr.decode(errors="replace"))
+        self.assertEqual(sha256(down.stdout), sha256(self.data))
+
+    def test_download_through_a_shaped_link_does_not_stall(self):
+        """Behind a rate-capped link the TLS records arrive in pieces. The engine once set SO_RCVLOWAT to the
+        bytes a body still owed, but the ssl stream had read some of them ahead, so the socket never became
+        readable again and each part slept until the server closed the connection (5 s). With a 3 s stall
+        limit and one attempt, that bug fails this download instead of slowing it."""
+        proxy_bin = os.environ.get("CACHESTEP_WAN_PROXY")
+        if not proxy_bin:
+            self.skipTest("CACHESTEP_WAN_PROXY not set (ctest sets it when bench/wan_proxy is built)")
+        up = cache_step(GOOD, "cp", str(self.src), self.url(GOOD, "shaped.bin"), "--part-size", "5MiB")
+        self.assertEqual(up.returncode, 0, up.stderr.decode(errors="replace"))
+        upstream = GOOD.endpoint.split("://", 1)[1].rstrip("/")
+        port_file = self.tmp / "proxy.port"
+        proxy = subprocess.Popen([proxy_bin, "--upstream", upstream, "--port", "0", "--port-file", str(port_file),
+                                  "--rate", "40e6", "--latency", "5ms"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if port_file.exists() and port_file.read_text().strip():
+                    break
+                time.sleep(0.05)
+            endpoint = f"https://127.0.0.1:{port_file.read_text().strip()}"
+            down = cache_step(GOOD, "cp", self.url(GOOD, "shaped.bin"), "-", "--part-size", "5MiB",
+                              "--concurrency", "2", "--stall-timeout", "3", "--max-attempts", "1",
+                              endpoint=endpoint, env=GOOD.client_env())
+        finally:
+            proxy.terminate()
+            proxy.wait(timeout=10)
         self.assertEqual(down.returncode, 0, down.stderr.decode(errors="replace"))
         self.assertEqual(sha256(down.stdout), sha256(self.data))
 
