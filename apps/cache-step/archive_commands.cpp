@@ -1,4 +1,5 @@
 #include "archive_commands.hpp"
+#include "cli_support.hpp"
 
 #include "human_units.hpp"
 
@@ -22,20 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
-int fail(const std::string& message)
-{
-    std::cerr << "cache-step: error: " << message << "\n";
-    return 1;
-}
-
 void warn(const std::string& message) { std::cerr << "cache-step: warning: " << message << "\n"; }
-
-fs::path absolute_normal(const fs::path& p)
-{
-    auto a = fs::absolute(p).lexically_normal();
-    if (a.has_relative_path() && !a.has_filename()) a = a.parent_path();  // no trailing slash
-    return a;
-}
 
 double seconds_since(clock_type::time_point start)
 {

@@ -1,4 +1,5 @@
 #include "cache_commands.hpp"
+#include "cli_support.hpp"
 
 #include "cache_jobs.hpp"
 #include "cache_outputs.hpp"
@@ -19,19 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-
-int fail(const std::string& message)
-{
-    std::cerr << "cache-step: error: " << message << "\n";
-    return 1;
-}
-
-fs::path absolute_normal(const fs::path& p)
-{
-    auto a = fs::absolute(p).lexically_normal();
-    if (a.has_relative_path() && !a.has_filename()) a = a.parent_path();
-    return a;
-}
 
 void add_store_flags(CLI::App& c, store_flags& f)
 {

@@ -1,4 +1,5 @@
 #include "cp_command.hpp"
+#include "cli_support.hpp"
 
 #include "engine_session.hpp"
 #include "human_units.hpp"
@@ -21,12 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
-
-int fail(const std::string& message)
-{
-    std::cerr << "cache-step: error: " << message << "\n";
-    return 1;
-}
 
 void summary(bool quiet, const char* verb, std::uint64_t bytes, const std::string& where, clock_type::time_point start,
              const std::string& detail)

@@ -119,6 +119,12 @@ void write_metrics(const std::string& path, const std::vector<mount_result>& mou
     std::ofstream(path) << boost::json::serialize(a) << "\n";
 }
 
+void log_timeout(const plugin_settings& s, const logger& log)
+{
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(s.operation_timeout).count();
+    log.error("backend operation timed out", {{"timeout", std::to_string(seconds) + "s"}});
+}
+
 int finish(bool failed, const plugin_settings& s, const logger& log, const std::string& what)
 {
     if (!failed) return 0;
@@ -218,7 +224,7 @@ int run_plugin_mode()
             log.error("interrupted: nothing was stored for the interrupted mount", {{"signal", std::to_string(sig)}});
             return exit_code_for_signal(sig);
         }
-        if (expired) log.error("backend operation timed out", {{"timeout", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(s.operation_timeout).count()) + "s"}});
+        if (expired) log_timeout(s, log);
         return finish(!report.ok() || expired, s, log, "rebuild");
     }
 
@@ -242,7 +248,7 @@ int run_plugin_mode()
         log.error("restore interrupted: the restored tree is incomplete", {{"signal", std::to_string(sig)}});
         return exit_code_for_signal(sig);
     }
-    if (expired) log.error("backend operation timed out", {{"timeout", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(s.operation_timeout).count()) + "s"}});
+    if (expired) log_timeout(s, log);
     if (report.lookup_error) log.error("cannot list the cache", {{"err", report.lookup_error->to_string()}});
     if (!report.found() && s.fail_restore_if_key_not_present) {
         log.error("cache key not found and PLUGIN_FAIL_RESTORE_IF_KEY_NOT_PRESENT is true", {{"key", *key}});

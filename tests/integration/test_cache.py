@@ -17,7 +17,8 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import CACHE_STEP, MiB, Server, aws_cli, aws_cli_commands, random_bytes, sha256, unique_prefix
+import harness
+from harness import CACHE_STEP, MiB, Server, aws_cli, aws_cli_commands, random_bytes, sha256, snapshot, unique_prefix
 
 SERVER = Server.from_env()
 FORMATS = ["tar", "gzip", "zstd", "lz4"]
@@ -34,42 +35,8 @@ SECRETS = [s for s in (SERVER.secret_key, SESSION_TOKEN, WRONG_SECRET) if s]
 # Trees: generate, snapshot (type, mode, target, content hash), compare.
 
 def make_tree(root: Path, seed: str, big: int = 20 * MiB) -> None:
-    """Nested dirs, an empty dir, symlinks (file, dir, dangling), exec bits, UTF-8 names, a big file."""
-    (root / "a" / "b" / "c").mkdir(parents=True)
-    (root / "empty").mkdir()
-    (root / "a" / "b" / "c" / "deep.txt").write_text(f"deep {seed}\n")
-    (root / "a" / "small.bin").write_bytes(random_bytes(4099, seed + "small"))
-    (root / "a" / "zero.bin").write_bytes(b"")
-    exe = root / "a" / "run.sh"
-    exe.write_text("#!/bin/sh\necho hi\n")
-    exe.chmod(0o755)
-    private = root / "a" / "private.txt"
-    private.write_text("private\n")
-    private.chmod(0o600)
-    (root / "ütf-8 ✓ 日本.txt").write_text(f"unicode {seed}\n")
-    (root / "dir with space").mkdir()
-    (root / "dir with space" / "é.txt").write_text("accent\n")
-    (root / "link-to-file").symlink_to("a/small.bin")
-    (root / "link-to-dir").symlink_to("a/b")
-    (root / "dangling").symlink_to("does/not/exist")
-    if big:
-        (root / "big.bin").write_bytes(random_bytes(big, seed + "big"))
-
-
-def snapshot(root: Path) -> dict:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = Path(dirpath) / name
-            rel = str(p.relative_to(root))
-            st = p.lstat()
-            if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("link", os.readlink(p))
-            elif stat.S_ISDIR(st.st_mode):
-                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
-            else:
-                out[rel] = ("file", stat.S_IMODE(st.st_mode), hashlib.sha256(p.read_bytes()).hexdigest())
-    return out
+    """harness.make_tree with a 20 MiB file by default (multipart uploads)."""
+    harness.make_tree(root, seed, big)
 
 
 def generate_incompressible(root: Path, total: int, seed: str) -> None:

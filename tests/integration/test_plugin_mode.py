@@ -32,7 +32,7 @@ import unittest
 from io import BytesIO
 from pathlib import Path
 
-from harness import CACHE_STEP, MiB, Server, random_bytes, unique_prefix
+from harness import CACHE_STEP, MiB, Server, make_tree, random_bytes, snapshot, unique_prefix
 
 SERVER = Server.from_env()
 FORMATS = ["tar", "gzip", "zstd", "lz4"]
@@ -48,49 +48,6 @@ SECRETS = [s for s in (SERVER.secret_key, DISTINCTIVE_SECRET, SESSION_TOKEN) if 
 
 # ---------------------------------------------------------------------------------------------------------
 # Trees
-
-def make_tree(root: Path, seed: str, big: int = 0) -> None:
-    """Nested dirs, an empty dir, symlinks (file, dir, dangling), modes, UTF-8 names, optionally a big file."""
-    (root / "a" / "b" / "c").mkdir(parents=True)
-    (root / "empty").mkdir()
-    (root / "a" / "b" / "c" / "deep.txt").write_text(f"deep {seed}\n")
-    (root / "a" / "small.bin").write_bytes(random_bytes(4099, seed + "small"))
-    (root / "a" / "zero.bin").write_bytes(b"")
-    exe = root / "a" / "run.sh"
-    exe.write_text("#!/bin/sh\necho hi\n")
-    exe.chmod(0o755)
-    private = root / "a" / "private.txt"
-    private.write_text("private\n")
-    private.chmod(0o600)
-    (root / "a" / "b").chmod(0o750)
-    (root / "ütf-8 ✓ 日本.txt").write_text(f"unicode {seed}\n")
-    (root / "dir with space").mkdir()
-    (root / "dir with space" / "é.txt").write_text("accent\n")
-    long_dir = root / ("long-" + "d" * 60) / ("deeper-" + "e" * 60)
-    long_dir.mkdir(parents=True)
-    (long_dir / ("file-" + "f" * 80 + ".js")).write_text(f"long name {seed}\n")
-    (root / "link-to-file").symlink_to("a/small.bin")
-    (root / "link-to-dir").symlink_to("a/b")
-    (root / "dangling").symlink_to("does/not/exist")
-    if big:
-        (root / "big.bin").write_bytes(random_bytes(big, seed + "big"))
-
-
-def snapshot(root: Path) -> dict:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = Path(dirpath) / name
-            rel = str(p.relative_to(root))
-            st = p.lstat()
-            if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("link", os.readlink(p))
-            elif stat.S_ISDIR(st.st_mode):
-                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
-            else:
-                out[rel] = ("file", stat.S_IMODE(st.st_mode), hashlib.sha256(p.read_bytes()).hexdigest())
-    return out
-
 
 def without_links(snap: dict) -> dict:
     return {k: v for k, v in snap.items() if v[0] != "link"}
