@@ -74,9 +74,10 @@ struct plugin_settings {
     bool exit_code{false};                       // PLUGIN_EXIT_CODE, EXIT_CODE: fail the step on known errors
     std::chrono::nanoseconds operation_timeout{std::chrono::minutes(3)};  // PLUGIN_BACKEND_OPERATION_TIMEOUT
     bool skip_symlinks{false};                   // PLUGIN_SKIP_SYMLINKS, SKIP_SYMLINKS
-    bool preserve_metadata{false};               // PLUGIN_PRESERVE_METADATA
+    bool preserve_metadata{false};               // PLUGIN_PRESERVE_METADATA: read, no effect: we always restore
+                                                 // modes and mtimes (the plugin restores mtimes only with it)
     bool strict_key_matching{true};              // PLUGIN_STRICT_KEY_MATCHING
-    bool enable_separator{false};                // PLUGIN_ENABLE_SEPARATOR
+    bool enable_separator{false};                // PLUGIN_ENABLE_SEPARATOR: read (and checked), no effect here
 
     // s3
     std::string bucket;                 // PLUGIN_BUCKET, S3_BUCKET, GCS_BUCKET
