@@ -24,6 +24,8 @@ int main(int argc, char** argv)
     CLI::App app{"cache-step: save and restore CI caches in S3, fast"};
     app.set_version_flag("--version", std::string("cache-step ") + CACHESTEP_VERSION);
     app.require_subcommand(1);
+    app.footer("Plugin mode: with no subcommand and PLUGIN_REBUILD=true or PLUGIN_RESTORE=true, cache-step runs as\n"
+               "the Drone cache plugin (plugins/cache) from its PLUGIN_* settings; see README.md.");
     cachestep::app::cp_options cp;
     cachestep::app::add_cp_command(app, cp);
     cachestep::app::pack_command_options pack;
