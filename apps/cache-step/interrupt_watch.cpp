@@ -31,10 +31,10 @@ interrupt_watch::interrupt_watch(std::function<void(int)> on_signal) : on_signal
     block_interrupts();
     watcher_ = std::thread([this] {
         const sigset_t set = interrupt_set();
-        const timespec tick{0, 200'000'000};  // wakes to notice stopping_
+        const timespec tick{1, 0};  // a safety net only: the destructor wakes us at once
         while (!stopping_) {
             const int sig = sigtimedwait(&set, nullptr, &tick);
-            if (sig <= 0) continue;
+            if (sig <= 0 || stopping_) continue;
             if (signal_.exchange(sig) == 0 && on_signal_) on_signal_(sig);
         }
     });
@@ -42,7 +42,10 @@ interrupt_watch::interrupt_watch(std::function<void(int)> on_signal) : on_signal
 
 interrupt_watch::~interrupt_watch()
 {
+    // Wake the watcher now rather than at its next tick (a 200 ms tick once added ~0.1 s to every save and
+    // restore): a SIGTERM aimed at this one thread, which takes it from sigtimedwait and sees stopping_.
     stopping_ = true;
+    pthread_kill(watcher_.native_handle(), SIGTERM);
     watcher_.join();
 }
 
