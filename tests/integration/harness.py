@@ -149,3 +149,17 @@ def snapshot(root: Path) -> dict:
             else:
                 out[rel] = ("file", stat.S_IMODE(st.st_mode), hashlib.sha256(p.read_bytes()).hexdigest())
     return out
+
+
+def moto_user_without_list(server: Server, user: str) -> tuple[str, str]:
+    """An IAM user allowed every S3 action but s3:ListBucket (moto enforces IAM policies): (access key, secret)."""
+    import json
+    import boto3
+    iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=server.region,
+                       aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key)
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="no-list", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                                               {"Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*"}]}))
+    creds = iam.create_access_key(UserName=user)["AccessKey"]
+    return creds["AccessKeyId"], creds["SecretAccessKey"]

@@ -358,16 +358,8 @@ class FailureTest(CacheTest):
         it after a failed existence check breaks the contract."""
         if SERVER.name != "moto" or not SERVER.verifies_sigv4:
             self.skipTest("needs IAM policies (moto)")
-        import boto3
-        iam = boto3.client("iam", endpoint_url=SERVER.endpoint, region_name=SERVER.region,
-                           aws_access_key_id=SERVER.access_key, aws_secret_access_key=SERVER.secret_key)
-        user = self.prefix.strip("-")[:60]
-        iam.create_user(UserName=user)
-        iam.put_user_policy(UserName=user, PolicyName="no-list", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
-                                                   {"Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*"}]}))
-        creds = iam.create_access_key(UserName=user)["AccessKey"]
-        SECRETS.append(creds["SecretAccessKey"])
+        access_key, secret_key = harness.moto_user_without_list(SERVER, self.prefix.strip("-")[:60])
+        SECRETS.append(secret_key)
         ws = self.tmp / "ws"
         make_tree(ws / "node_modules", "first", big=0)
         key = self.prefix + "nolist"
@@ -377,7 +369,7 @@ class FailureTest(CacheTest):
         shutil.rmtree(ws / "node_modules")
         make_tree(ws / "node_modules", "second", big=0)
         r = self.run_cs("save", "--key", key, "--source-path", "node_modules", "-C", str(ws),
-                        env=self.env(AWS_ACCESS_KEY_ID=creds["AccessKeyId"], AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"]))
+                        env=self.env(AWS_ACCESS_KEY_ID=access_key, AWS_SECRET_ACCESS_KEY=secret_key))
         after = self.get(f"{key}/node_modules")
         self.assertEqual(sha256(after), sha256(before),
                          f"the stored cache was replaced without --override (exit {r.returncode}): {r.stderr.decode()}")

@@ -32,6 +32,7 @@ import unittest
 from io import BytesIO
 from pathlib import Path
 
+import harness
 from harness import CACHE_STEP, MiB, Server, make_tree, random_bytes, snapshot, unique_prefix
 
 SERVER = Server.from_env()
@@ -512,18 +513,10 @@ class SemanticsTest(PluginTest):
         self.assertEqual(snapshot(other / "node_modules"), second)
 
     def moto_user_without_list(self):
-        """An IAM user allowed every S3 action but ListBucket (moto enforces IAM policies): (access key, secret)."""
-        import boto3
-        iam = boto3.client("iam", endpoint_url=SERVER.endpoint, region_name=SERVER.region,
-                           aws_access_key_id=SERVER.access_key, aws_secret_access_key=SERVER.secret_key)
-        user = self.prefix.strip("-")[:60]
-        iam.create_user(UserName=user)
-        iam.put_user_policy(UserName=user, PolicyName="no-list", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
-                                                   {"Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*"}]}))
-        creds = iam.create_access_key(UserName=user)["AccessKey"]
-        SECRETS.append(creds["SecretAccessKey"])
-        return creds["AccessKeyId"], creds["SecretAccessKey"]
+        """An IAM user allowed every S3 action but ListBucket: (access key, secret), the secret grepped for."""
+        access_key, secret_key = harness.moto_user_without_list(SERVER, self.prefix.strip("-")[:60])
+        SECRETS.append(secret_key)
+        return access_key, secret_key
 
     def test_08b_override_off_when_the_existence_check_fails_keeps_the_object(self):
         """The plugin fails the rebuild when it cannot tell whether the object exists ("destination existence
