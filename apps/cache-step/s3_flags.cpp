@@ -4,6 +4,8 @@
 
 #include <cachestep/engine/environment.hpp>
 
+#include <algorithm>
+
 namespace cachestep::app {
 
 using engine::engine_errc;
@@ -14,9 +16,11 @@ void add_s3_flags(CLI::App& c, s3_flags& f)
     c.add_option("--endpoint", f.endpoint, "S3 endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS, or AWS_ENDPOINT_URL)");
     c.add_option("--region", f.region, "signing region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)");
     c.add_flag("--path-style", f.path_style, "path-style addressing (http://host/bucket/key)");
-    c.add_option("--part-size", f.part_size, "first part size, >= 5MiB (grows for very long streams)")->capture_default_str();
+    c.add_option("--part-size", f.part_size, "upload: first part size, >= 5MiB (grows for very long streams)")->capture_default_str();
+    c.add_option("--range-size", f.range_size, "download: bytes per ranged GET, >= 64KiB (the first ranges ramp up from 1MiB)")
+        ->capture_default_str();
     c.add_option("--concurrency", f.concurrency, "requests in flight per transfer (1-64)")->capture_default_str();
-    c.add_option("--memory-limit", f.memory_limit, "part buffers per transfer at most this many bytes")->capture_default_str();
+    c.add_option("--memory-limit", f.memory_limit, "part and range buffers per transfer at most this many bytes")->capture_default_str();
     c.add_option("--checksum", f.checksum, "integrity check per part: crc32c, md5 or none")->capture_default_str();
     c.add_option("--sign-payload", f.sign_payload,
                  "sign the body's SHA-256: auto (only over plain HTTP with --checksum none), always, never")
@@ -42,7 +46,11 @@ engine::result<engine::client_config> make_client_config(const s3_flags& f)
     if (!part) return error_info(engine_errc::invalid_argument, "--part-size: not a size: " + f.part_size);
     const auto memory = parse_size(f.memory_limit);
     if (!memory) return error_info(engine_errc::invalid_argument, "--memory-limit: not a size: " + f.memory_limit);
+    const auto range = parse_size(f.range_size);
+    if (!range) return error_info(engine_errc::invalid_argument, "--range-size: not a size: " + f.range_size);
     cfg.transfer.part_size = *part;
+    cfg.transfer.range_size = *range;
+    cfg.transfer.first_range_size = std::min(cfg.transfer.first_range_size, *range);
     cfg.transfer.memory_limit = *memory;
     cfg.transfer.concurrency = f.concurrency;
     if (f.checksum == "crc32c") cfg.transfer.checksum = engine::payload_checksum::crc32c;

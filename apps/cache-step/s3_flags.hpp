@@ -16,7 +16,8 @@ struct s3_flags {
     std::string region;
     bool path_style{false};
     std::string part_size{"8MiB"};
-    int concurrency{8};
+    std::string range_size{"4MiB"};
+    int concurrency{16};
     std::string memory_limit{"96MiB"};
     std::string checksum{"crc32c"};
     std::string sign_payload{"auto"};

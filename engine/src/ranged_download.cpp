@@ -35,13 +35,16 @@ boost::asio::awaitable<result<download_result>> download_object(transfer_backend
 {
     namespace asio = boost::asio;
     if (auto valid = validate_transfer(cfg); !valid) co_return valid.error();
-    const std::uint64_t range_size = cfg.part_size;
+    // Every buffer is taken at range_size, so the pool reuses them all whatever range of the ramp they hold.
+    const std::uint64_t range_size = cfg.range_size;
+    const auto range_start = [&cfg](std::uint64_t index) { return download_range_start(index, cfg); };
     buffer_pool buffers;
 
     // The first range: size, ETag, and the first bytes.
     part_buffer first_buffer = buffers.take(range_size);
     const std::string no_etag_yet;
-    auto first = co_await backend.get_range(obj, 0, range_size - 1, no_etag_yet, first_buffer.first(range_size));
+    const std::uint64_t first_size = range_start(1);
+    auto first = co_await backend.get_range(obj, 0, first_size - 1, no_etag_yet, first_buffer.first(first_size));
     if (!first) {
         // A Range on an empty object cannot be satisfied: S3 answers 416, some servers a malformed 206 (s3rver:
         // "Content-Range: bytes 0-0/0" with a body that never comes). Unless the failure already says the
@@ -57,7 +60,7 @@ boost::asio::awaitable<result<download_result>> download_object(transfer_backend
     }
     const std::uint64_t size = first->object_size;
     const std::string etag = first->etag;
-    const std::uint64_t range_count = first->whole_object ? 1 : (size + range_size - 1) / range_size;
+    const std::uint64_t range_count = first->whole_object ? 1 : download_range_count(size, cfg);
 
     // `size_hint`: the object's size with the first write (a file sink reserves its space), else 0.
     auto write = [&](part_buffer& b, std::size_t n, std::uint64_t size_hint) -> asio::awaitable<result<void>> {
@@ -88,8 +91,8 @@ boost::asio::awaitable<result<download_result>> download_object(transfer_backend
         while (!failure && !backend.cancelled() && next_fetch < range_count && in_flight < cfg.concurrency &&
                static_cast<std::uint64_t>(in_flight) + ready.size() < buffers_allowed) {
             const std::uint64_t index = next_fetch++;
-            const std::uint64_t begin = index * range_size;
-            const std::uint64_t end = std::min(size, begin + range_size) - 1;
+            const std::uint64_t begin = range_start(index);
+            const std::uint64_t end = std::min(size, range_start(index + 1)) - 1;
             ++in_flight;
             asio::co_spawn(
                 ex,

@@ -130,6 +130,8 @@ inline transfer_config small_parts(int concurrency, std::uint64_t memory_parts)
 {
     transfer_config cfg;
     cfg.part_size = 5 * mib;  // the least validate_transfer allows
+    cfg.range_size = cfg.part_size;  // downloads: every range alike (the ramp has its own test)
+    cfg.first_range_size = cfg.range_size;
     cfg.concurrency = concurrency;
     cfg.memory_limit = memory_parts * cfg.part_size;
     return cfg;

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace cachestep::engine;
 using namespace cachestep::engine::detail;
@@ -125,11 +127,59 @@ BOOST_AUTO_TEST_CASE(validate_refuses_each_limit_by_name)
                "memory limit 8388607 bytes cannot hold two parts of 8388608 bytes (one sent while the next is read)");
     BOOST_TEST(refusal(transfer(8 * mib, 8, 16 * mib - 1)).find("cannot hold two parts") != std::string::npos);
     BOOST_TEST(refusal(transfer(8 * mib, 8, 16 * mib)).empty());
+
+    transfer_config ranges = transfer(8 * mib, 8, gib);
+    ranges.range_size = 64 * 1024 - 1;
+    ranges.first_range_size = ranges.range_size;
+    BOOST_TEST(refusal(ranges) == "range size 65535 bytes is outside 64 KiB..5 GiB");
+    ranges.range_size = 4 * mib;
+    ranges.first_range_size = 8 * mib;
+    BOOST_TEST(refusal(ranges) == "first range size 8388608 bytes is outside 64 KiB..4194304 (the range size)");
+    ranges.first_range_size = 32 * 1024;
+    BOOST_TEST(refusal(ranges).find("first range size 32768 bytes") == 0u);
+    ranges = transfer(5 * mib, 8, 16 * mib);
+    ranges.range_size = 8 * mib + 1;
+    BOOST_TEST(refusal(ranges) == "memory limit 16777216 bytes cannot hold two ranges of 8388609 bytes (one received "
+                                  "while the other is written)");
+}
+
+BOOST_AUTO_TEST_CASE(download_ranges_ramp_from_the_first_size_to_the_range_size)
+{
+    const transfer_config defaults;  // 1 MiB first, 4 MiB ranges
+    const std::vector<std::uint64_t> starts{0, 1 * mib, 3 * mib, 7 * mib, 11 * mib, 15 * mib};
+    for (std::uint64_t i = 0; i < starts.size(); ++i) BOOST_TEST(download_range_start(i, defaults) == starts[i]);
+    BOOST_TEST(download_range_start(1000, defaults) == 7 * mib + 997 * 4 * mib);
+
+    // The count covers the object with its last range, and not one range more.
+    const std::vector<std::uint64_t> sizes{0,           1,       mib - 1, mib, mib + 1, 3 * mib, 3 * mib + 1,
+                                           7 * mib, 7 * mib + 1, gib,     5 * gib + 3};
+    for (const std::uint64_t size : sizes) {
+        const std::uint64_t n = download_range_count(size, defaults);
+        BOOST_TEST(n >= 1u, "size " << size);
+        if (size > 0) {
+            BOOST_TEST(download_range_start(n, defaults) >= size, "size " << size);
+            BOOST_TEST(download_range_start(n - 1, defaults) < size, "size " << size);
+        }
+    }
+    BOOST_TEST(download_range_count(0, defaults) == 1u);
+    BOOST_TEST(download_range_count(gib, defaults) == 3u + (gib - 7 * mib + 4 * mib - 1) / (4 * mib));
+
+    // A ramp that does not land on the range size is cut to it; equal sizes: no ramp at all.
+    transfer_config cfg;
+    cfg.range_size = 6 * mib;
+    cfg.first_range_size = 1 * mib;
+    for (const auto& [i, start] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+             {1, 1 * mib}, {2, 3 * mib}, {3, 7 * mib}, {4, 13 * mib}, {5, 19 * mib}})
+        BOOST_TEST(download_range_start(i, cfg) == start, "range " << i);
+    cfg.first_range_size = cfg.range_size;
+    for (std::uint64_t i = 0; i < 5; ++i) BOOST_TEST(download_range_start(i, cfg) == i * 6 * mib);
+    BOOST_TEST(download_range_count(6 * mib, cfg) == 1u);
+    BOOST_TEST(download_range_count(6 * mib + 1, cfg) == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(buffers_are_memory_over_part_size_with_a_floor_of_two)
 {
-    const transfer_config defaults;  // 8 MiB, concurrency 8, 96 MiB
+    const transfer_config defaults;  // 8 MiB, 96 MiB
     BOOST_TEST(buffers_for(part_size_for(1, defaults.part_size), defaults) == 12);    // 8 MiB
     BOOST_TEST(buffers_for(part_size_for(801, defaults.part_size), defaults) == 6);   // 16 MiB
     BOOST_TEST(buffers_for(part_size_for(1601, defaults.part_size), defaults) == 3);  // 32 MiB

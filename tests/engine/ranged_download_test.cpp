@@ -9,6 +9,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -195,6 +196,45 @@ BOOST_AUTO_TEST_CASE(objects_of_every_size_arrive_byte_for_byte)
             for (std::size_t i = 0; i < gets.size(); ++i) {
                 BOOST_TEST(gets[i].first == i * range);
                 BOOST_TEST(gets[i].last == (i == 0 ? range - 1 : std::min<std::uint64_t>(size, (i + 1) * range) - 1));
+            }
+        }
+    }
+}
+
+// The ramp: ranges of first_range_size, doubling up to range_size, then range_size each; the last cut at the
+// object's end. Asked in order, written in order, bytes equal.
+BOOST_AUTO_TEST_CASE(the_first_ranges_ramp_up_to_the_range_size)
+{
+    transfer_config cfg = small_parts(3, 8);
+    cfg.range_size = 4 * mib;
+    cfg.first_range_size = 1 * mib;
+    struct expected_ranges {
+        std::size_t size;
+        std::vector<std::uint64_t> lasts;  // the last byte each GET asks for
+    };
+    for (const auto& e : {expected_ranges{100, {mib - 1}},
+                          expected_ranges{mib, {mib - 1}},
+                          expected_ranges{mib + 1, {mib - 1, mib}},
+                          expected_ranges{3 * mib, {mib - 1, 3 * mib - 1}},
+                          expected_ranges{10 * mib, {mib - 1, 3 * mib - 1, 7 * mib - 1, 10 * mib - 1}},
+                          expected_ranges{15 * mib + 5, {mib - 1, 3 * mib - 1, 7 * mib - 1, 11 * mib - 1,
+                                                         15 * mib - 1, 15 * mib + 4}}}) {
+        BOOST_TEST_CONTEXT("object of " << e.size << " bytes")
+        {
+            transfer_harness h;
+            h.backend.place_object(source_object, pattern(e.size));
+            checking_sink sink(pattern(e.size));
+            auto r = download(h, sink, cfg);
+            BOOST_TEST_REQUIRE(r.has_value(), (r ? "" : r.error().to_string()));
+            BOOST_TEST(r->ranges == static_cast<int>(e.lasts.size()));
+            BOOST_TEST(sink.written() == e.size);
+            BOOST_TEST(sink.matches_so_far());
+            auto gets = h.backend.records_of(op::get_range);
+            std::sort(gets.begin(), gets.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+            BOOST_TEST_REQUIRE(gets.size() == e.lasts.size());
+            for (std::size_t i = 0; i < gets.size(); ++i) {
+                BOOST_TEST(gets[i].first == (i == 0 ? 0 : e.lasts[i - 1] + 1));
+                BOOST_TEST(gets[i].last == e.lasts[i]);
             }
         }
     }
