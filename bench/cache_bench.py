@@ -621,7 +621,8 @@ def check_targets(summ: dict, runs: list[Run]) -> list[dict]:
 
 
 def write_svg(path: Path, summ: dict) -> None:
-    """Median wall time per tool, one group of bars per corpus x profile x op (stdlib SVG: no matplotlib here)."""
+    """Median wall time per tool, one group of bars per corpus x profile x op, a whisker from the fastest to the
+    slowest run (stdlib SVG; write_png turns it into the PNG)."""
     groups = [(c, p, o, rows) for c, ps in summ.items() for p, ops in ps.items() for o, rows in ops.items()]
     bar_h, gap, left, width = 14, 26, 190, 520
     height = sum(gap + bar_h * len(g[3]) for g in groups) + 40
@@ -637,14 +638,33 @@ def write_svg(path: Path, summ: dict) -> None:
         for tool, s in rows.items():
             v = s.get("wall_median_s", 0)
             colour = "#d9534f" if tool.startswith("cache-step") else "#7f8c9d"
+            lo, hi = s.get("wall_min_s", v), s.get("wall_max_s", v)
+            whisker_y = y + (bar_h - 2) / 2
             parts.append(f'<text x="{left - 4}" y="{y + bar_h - 3}" text-anchor="end">{tool}</text>'
                          f'<rect x="{left}" y="{y}" width="{max(1, v / top * width):.1f}" height="{bar_h - 2}" '
-                         f'fill="{colour}"/><text x="{left + v / top * width + 4:.1f}" y="{y + bar_h - 3}">'
-                         f'{v:.2f}</text>')
+                         f'fill="{colour}"/>'
+                         f'<line x1="{left + lo / top * width:.1f}" x2="{left + hi / top * width:.1f}" '
+                         f'y1="{whisker_y:.1f}" y2="{whisker_y:.1f}" stroke="black" stroke-width="1"/>'
+                         f'<text x="{left + hi / top * width + 4:.1f}" y="{y + bar_h - 3}">{v:.2f}</text>')
             y += bar_h
         y += 6
     parts.append("</svg>")
     path.write_text("\n".join(parts) + "\n")
+
+
+def write_png(svg: Path) -> Path | None:
+    """The SVG rendered to PNG by rsvg-convert (Debian librsvg2-bin, which ./run bench-cache installs)."""
+    tool = shutil.which("rsvg-convert")
+    if not tool:
+        log("rsvg-convert not found (apt install librsvg2-bin): the chart is in SVG only")
+        return None
+    png = svg.with_suffix(".png")
+    done = subprocess.run([tool, "--background-color", "white", "-o", str(png), str(svg)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        log(f"rsvg-convert failed: {done.stderr.strip()}")
+        return None
+    return png
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -833,13 +853,9 @@ def main() -> int:
     for r in failed:
         print(f"\nFAILED: {r.corpus} {r.profile} {r.tool} {r.op} round {r.round}: {r.error[:500]}")
     svg = json_path.with_suffix(".svg")
-    try:
-        import matplotlib  # noqa: F401
-        log("matplotlib is installed, but the chart is written as SVG by this script anyway")
-    except ImportError:
-        pass
     write_svg(svg, summ)
-    log(f"wrote {json_path} and {svg}")
+    png = write_png(svg)
+    log(f"wrote {json_path}, {svg}" + (f" and {png}" if png else ""))
     if failed or any(not t["passed"] for t in targets):
         rc = rc or 1
     return rc
