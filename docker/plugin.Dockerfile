@@ -11,7 +11,7 @@
 FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake ninja-build libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev \
-      libpugixml-dev libcli11-dev libarchive-dev liblz4-dev libzstd-dev zlib1g-dev pkgconf \
+      libpugixml-dev libcli11-dev libarchive-dev liblz4-dev libzstd-dev libxxhash-dev zlib1g-dev pkgconf \
     && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHESTEP_BUILD_TESTS=OFF \

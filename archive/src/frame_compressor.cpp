@@ -1,5 +1,7 @@
 #include "frame_compressor.hpp"
 
+#include "frame_digest.hpp"
+
 #include <lz4frame.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -32,7 +34,8 @@ public:
         prefs_.compressionLevel = level;
         prefs_.frameInfo.blockSizeID = LZ4F_max1MB;
         prefs_.frameInfo.blockMode = LZ4F_blockIndependent;
-        prefs_.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;  // as `lz4` writes; checked on restore
+        // No XXH32 content checksum: a digest trailer follows each frame instead (frame_digest.hpp says why).
+        prefs_.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
     }
     ~lz4_frames() override { LZ4F_freeCompressionContext(context_); }
 
@@ -50,6 +53,7 @@ public:
         n = LZ4F_compressEnd(context_, out.data() + used, out.size() - used, nullptr);
         if (LZ4F_isError(n)) return codec_failure(std::string("lz4: ") + LZ4F_getErrorName(n));
         out.resize(used + n);
+        append_digest_trailer(in, out);
         return {};
     }
 

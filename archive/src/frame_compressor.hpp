@@ -1,6 +1,6 @@
 #pragma once
-// Compresses one chunk of the tar stream into one self-contained frame: an LZ4 frame (with content checksum,
-// as `lz4` writes), a Zstandard frame (with checksum), or a gzip member. Concatenated frames are one valid
+// Compresses one chunk of the tar stream into one self-contained frame: an LZ4 frame followed by its digest
+// trailer (frame_digest.hpp), a Zstandard frame (with checksum), or a gzip member. Concatenated frames are one valid
 // stream for every decoder (lz4, zstd and gzip all read multi-frame input), which is what lets chunks be
 // compressed in parallel. One instance per worker thread: it keeps the library's context between chunks.
 

@@ -1,11 +1,15 @@
 #include "stream_decoder.hpp"
 
+#include "frame_digest.hpp"
+
 #include <lz4frame.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <optional>
 #include <string>
 
 namespace cachestep::archive::detail {
@@ -27,6 +31,9 @@ public:
     bool at_frame_boundary() const override { return true; }
 };
 
+// LZ4 frames, each checked against the digest trailer that follows it when there is one (frame_digest.hpp).
+// liblz4 would skip a trailer unseen, so between frames the bytes are looked at here first: while they match
+// the trailer's fixed prefix they are held back; if they stop matching, the held bytes go to liblz4 after all.
 class lz4_decoder final : public stream_decoder {
 public:
     lz4_decoder()
@@ -38,19 +45,71 @@ public:
     result<progress> decode(std::span<const char> in, std::span<char> out) override
     {
         if (!context_) return failure{make_error_code(archive_errc::codec_failed), {}, "lz4: no context"};
+        if (between_frames_ && replay_begin_ == replay_end_) {
+            std::size_t used = 0;
+            while (used < in.size() && held_count_ < digest_trailer_size &&
+                   (held_count_ >= digest_trailer_fixed || in[used] == digest_trailer_prefix[held_count_]))
+                held_[held_count_++] = in[used++];
+            if (held_count_ == digest_trailer_size) return check_trailer(used);
+            if (used == in.size()) return progress{used, 0};  // still a trailer's beginning: wait for more
+            if (held_count_ > 0) {  // not a trailer after all: liblz4 gets the held bytes, then the rest
+                replay_begin_ = 0;
+                replay_end_ = held_count_;
+                held_count_ = 0;
+                between_frames_ = false;
+                if (used > 0) return progress{used, 0};
+            }
+        }
+        while (replay_begin_ < replay_end_) {
+            auto r = decode_frames({held_.data() + replay_begin_, replay_end_ - replay_begin_}, out);
+            if (!r) return r;
+            replay_begin_ += r->consumed;
+            if (r->produced > 0 || r->consumed == 0) return progress{0, r->produced};
+        }
+        return decode_frames(in, out);
+    }
+    bool at_frame_boundary() const override
+    {
+        return between_frames_ && held_count_ == 0 && replay_begin_ == replay_end_;
+    }
+
+private:
+    result<progress> check_trailer(std::size_t used)
+    {
+        held_count_ = 0;
+        if (!frame_digest_) return corrupt("lz4: a digest trailer that follows no frame");
+        const std::uint64_t expected = trailer_digest(std::span<const char, digest_trailer_size>(held_));
+        if (expected != *frame_digest_)
+            return corrupt("lz4: frame " + std::to_string(frames_) + " does not match its XXH3 digest");
+        frame_digest_.reset();
+        return progress{used, 0};
+    }
+
+    result<progress> decode_frames(std::span<const char> in, std::span<char> out)
+    {
         std::size_t out_size = out.size();
         std::size_t in_size = in.size();
         const std::size_t hint = LZ4F_decompress(context_, out.data(), &out_size, in.data(), &in_size, nullptr);
         if (LZ4F_isError(hint)) return corrupt(std::string("lz4: ") + LZ4F_getErrorName(hint));
-        // 0: a frame ended here (the context is ready for the next one).
-        if (in_size > 0 || out_size > 0) at_boundary_ = hint == 0;
+        digest_.update(out.first(out_size));
+        if (in_size > 0 || out_size > 0) {
+            between_frames_ = hint == 0;  // 0: a frame ended here (the context is ready for the next one)
+            if (between_frames_) {
+                ++frames_;
+                frame_digest_ = digest_.finish_and_reset();
+            }
+        }
         return progress{in_size, out_size};
     }
-    bool at_frame_boundary() const override { return at_boundary_; }
 
-private:
     LZ4F_dctx* context_{nullptr};
-    bool at_boundary_{true};
+    bool between_frames_{true};
+    content_digest digest_;                      // of the current frame's output so far
+    std::optional<std::uint64_t> frame_digest_;  // of the frame that just ended, until its trailer is checked
+    std::uint64_t frames_{0};
+    std::array<char, digest_trailer_size> held_{};
+    std::size_t held_count_{0};                  // bytes held while they may be a trailer
+    std::size_t replay_begin_{0}, replay_end_{0};  // held bytes that turned out not to be one
 };
 
 class zstd_decoder final : public stream_decoder {
