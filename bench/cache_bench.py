@@ -40,7 +40,8 @@ ROOT = ab.ROOT
 MiB = 1 << 20
 GiB = 1 << 30
 GNU_TIME = "/usr/bin/time"
-CODEC_PIPES = {  # compress, decompress (the tar pipelines archive_bench.py measures)
+CODEC_PIPES = {  # compress, decompress (the tar pipelines archive_bench.py measures); "" = no such stage
+    "tar": ("", "", "tar"),
     "lz4": ("lz4 -1 -q -c", "lz4 -dc", "tar.lz4"),
     "zstd": ("zstd -T0 -q -c", "zstd -dc -q", "tar.zst"),
     "gzip": ("gzip -c", "gzip -dc", "tar.gz"),
@@ -314,8 +315,8 @@ def make_tools(args, srv: Server, work: Path, cs: str, corpus: str) -> list[Tool
                           f"{cs} restore --key {{key}} -C {{dst}} {s3}", aws))
     for codec in args.codecs:
         comp, decomp, ext = CODEC_PIPES[codec]
-        tar_c = f"tar -C {{src}} -cf - {{name}} | {comp}"
-        tar_x = f"{decomp} | tar -C {{dst}} -xf -"
+        tar_c = f"tar -C {{src}} -cf - {{name}}" + (f" | {comp}" if comp else "")
+        tar_x = (f"{decomp} | " if decomp else "") + "tar -C {dst} -xf -"
         for n, b in (("aws-cli-v1", v1), ("aws-cli-v2", v2)):
             if b:
                 tools.append(Tool(f"{n}-{codec}", n, codec,
@@ -328,9 +329,12 @@ def make_tools(args, srv: Server, work: Path, cs: str, corpus: str) -> list[Tool
                               f"{tar_c} | rclone rcat -q cb:{{bucket}}/{{key}}/{{name}}.{ext}",
                               f"rclone cat -q cb:{{bucket}}/{{key}}/{{name}}.{ext} | {tar_x}", rclone))
         # the local pipelines (no network): the fast-sink targets' yardstick; restore reads a prepared archive
-        tools.append(Tool(f"local-{codec}", "local", codec, f"{tar_c} > /dev/null",
-                          f"{decomp} {{work}}/local.{ext} | tar -C {{dst}} -xf -", base_env(), profiles=("unshaped",),
-                          note=f"tar c | {comp} > /dev/null ; {decomp} FILE | tar x"))
+        # (GNU tar writing to /dev/null itself skips reading the files: hence `| cat`.)
+        local_c = f"{tar_c} > /dev/null" if comp else f"{tar_c} | cat > /dev/null"
+        local_x = (f"{decomp} {{work}}/local.{ext} | tar -C {{dst}} -xf -" if decomp
+                   else f"tar -C {{dst}} -xf {{work}}/local.{ext}")
+        tools.append(Tool(f"local-{codec}", "local", codec, local_c, local_x, base_env(), profiles=("unshaped",),
+                          note=f"tar c | {comp or 'cat'} > /dev/null ; {decomp + ' FILE | tar x' if decomp else 'tar xf FILE'}"))
     plugin = os.environ.get("CACHE_BENCH_PLUGIN")
     formats = ["tar"] + (["gzip"] if "gzip" in args.codecs else [])
     for fmt in formats:
@@ -608,10 +612,12 @@ def check_targets(summ: dict, runs: list[Run]) -> list[dict]:
                     if peers and "cache-step-lz4" in rows:
                         add("client CPU <= 0.5x cheapest peer pipeline", "cache-step-lz4", min(peers)[1], 0.5,
                             corpus, profile, op, metric="cpu_median_s")
-                    lz4_peers = [p for p in peers if p[1].endswith("-lz4")]
-                    if lz4_peers and "cache-step-lz4" in rows:  # for information: the same codec's pipelines
-                        add("(info) client CPU <= 0.5x cheapest lz4 peer pipeline", "cache-step-lz4",
-                            min(lz4_peers)[1], 0.5, corpus, profile, op, metric="cpu_median_s")
+                    # For information, like for like: each codec's cache-step against that codec's pipelines.
+                    for codec in ("lz4", "tar", "zstd", "gzip"):
+                        same = [p for p in peers if p[1].endswith(f"-{codec}")]
+                        if same and f"cache-step-{codec}" in rows:
+                            add(f"(info) client CPU <= 0.5x cheapest {codec} peer pipeline", f"cache-step-{codec}",
+                                min(same)[1], 0.5, corpus, profile, op, metric="cpu_median_s")
     ours_rss = [r.peak_rss_kib / 1024 for r in runs if r.ok and r.tool in ("cache-step-lz4", "cache-step-cp")]
     if ours_rss:
         out.append(dict(target="peak RSS at defaults <= 128 MiB", ours="cache-step (lz4, cp)", peer="",
@@ -810,8 +816,9 @@ def main() -> int:
             if label != "big2g":
                 for codec in args.codecs:
                     comp, _, ext = CODEC_PIPES[codec]
-                    subprocess.run(f"tar -C {shlex.quote(str(src_parent))} -cf - {corpus.name} | {comp} > "
-                                   f"{shlex.quote(str(work / ('local.' + ext)))}", shell=True, check=True)
+                    subprocess.run(f"tar -C {shlex.quote(str(src_parent))} -cf - {corpus.name}"
+                                   + (f" | {comp}" if comp else "")
+                                   + f" > {shlex.quote(str(work / ('local.' + ext)))}", shell=True, check=True)
             bases = []
             for place in args.places.split(","):
                 b = (work if place == "tmpfs" else Path(tempfile.mkdtemp(prefix="cache-bench-", dir=args.disk_dir)))

@@ -28,10 +28,7 @@ void add_store_flags(CLI::App& c, store_flags& f)
     c.add_option("-C,--workspace", f.workspace, "the directory source paths are relative to")->capture_default_str();
     c.add_flag("--json", f.json, "print a JSON summary on stdout");
     c.add_flag("-q,--quiet", f.quiet, "no progress and no summary line (errors still print)");
-    // Part buffers: 64 MiB by default here (cp: 96 MiB), so a save or restore with its archive threads stays
-    // well under 128 MiB of RSS (Harness gives a step 500 MiB): 7 parts of 8 MiB in flight while the 8th is
-    // packed, or 16 ranges of 4 MiB (in flight and waiting in order together).
-    f.s3.memory_limit = "64MiB";
+    f.s3.memory_limit = std::to_string(cache_transfer_memory >> 20) + "MiB";  // cache_store.hpp says why
     add_s3_flags(c, f.s3);
 }
 

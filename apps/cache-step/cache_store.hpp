@@ -20,6 +20,14 @@
 
 namespace cachestep::app {
 
+// Part and range buffers of a cache transfer (save, restore, plugin mode; cp keeps the engine's 96 MiB).
+// With the archive's own buffers (8 x 1 MiB decoded blocks, up to 16 MiB of small files queued for writing)
+// a restore peaks near 100 MiB of RSS and a save near 80 MiB, under the 128 MiB we allow ourselves (Harness
+// gives a step 500 MiB). Measured behind bench/wan_proxy (90 MB/s per connection, 10 ms): node_modules saves
+// as fast with 48 MiB (5 parts of 8 MiB in flight) as with 64, restores 0.02-0.03 s slower (12 ranges of
+// 4 MiB instead of 16), and 64 MiB put a restore at 116-131 MiB.
+inline constexpr std::uint64_t cache_transfer_memory = 48ull << 20;
+
 struct stored_object {
     std::string key;
     std::uint64_t size{0};

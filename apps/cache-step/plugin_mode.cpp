@@ -50,6 +50,7 @@ engine::result<std::unique_ptr<cache_store>> open_plugin_store(const plugin_sett
     cfg.endpoint.url = s.endpoint;
     cfg.endpoint.region = s.region;
     cfg.endpoint.addressing = s.path_style ? engine::addressing_style::path : engine::addressing_style::automatic;
+    cfg.transfer.memory_limit = cache_transfer_memory;
     engine::apply_environment(cfg);
     credentials::chain_options chain;
     if (!s.access_key.empty()) {

@@ -49,7 +49,7 @@ private:
     void fail(failure f);
 
     static constexpr std::size_t max_queued_files = 4096;
-    static constexpr std::size_t max_queued_bytes = 32u << 20;
+    static constexpr std::size_t max_queued_bytes = 16u << 20;
 
     const mode_t umask_bits_;
     std::mutex mutex_;
