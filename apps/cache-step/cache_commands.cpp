@@ -21,14 +21,14 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-void add_store_flags(CLI::App& c, store_flags& f)
+void add_store_flags(CLI::App& c, store_flags& f, std::uint64_t memory_limit = restore_transfer_memory)
 {
     c.add_option("--bucket", f.bucket, "the S3 bucket holding the caches");
     c.add_option("--filesystem-root", f.filesystem_root, "keep caches in this directory instead of S3");
     c.add_option("-C,--workspace", f.workspace, "the directory source paths are relative to")->capture_default_str();
     c.add_flag("--json", f.json, "print a JSON summary on stdout");
     c.add_flag("-q,--quiet", f.quiet, "no progress and no summary line (errors still print)");
-    f.s3.memory_limit = std::to_string(cache_transfer_memory >> 20) + "MiB";  // cache_store.hpp says why
+    f.s3.memory_limit = std::to_string(memory_limit >> 20) + "MiB";  // cache_store.hpp says why
     add_s3_flags(c, f.s3);
 }
 
@@ -152,7 +152,7 @@ void add_cache_commands(CLI::App& app, save_flags& save, restore_flags& restore,
     s->add_option("--threads", save.threads, "compression threads (0: one per core)");
     s->add_flag("--override", save.override_existing, "replace a cache already stored under the key (default: keep it)");
     s->add_flag("--skip-symlinks", save.skip_symlinks, "leave symbolic links out");
-    add_store_flags(*s, save.store);
+    add_store_flags(*s, save.store, save_transfer_memory);
 
     auto* r = app.add_subcommand("restore", "restore the cache stored under a key (or the newest matching a restore key)");
     r->add_option("--key", restore.key, "the cache key")->required();

@@ -20,13 +20,16 @@
 
 namespace cachestep::app {
 
-// Part and range buffers of a cache transfer (save, restore, plugin mode; cp keeps the engine's 96 MiB).
-// With the archive's own buffers (8 x 1 MiB decoded blocks, up to 16 MiB of small files queued for writing)
-// a restore peaks near 100 MiB of RSS and a save near 80 MiB, under the 128 MiB we allow ourselves (Harness
-// gives a step 500 MiB). Measured behind bench/wan_proxy (90 MB/s per connection, 10 ms): node_modules saves
-// as fast with 48 MiB (5 parts of 8 MiB in flight) as with 64, restores 0.02-0.03 s slower (12 ranges of
-// 4 MiB instead of 16), and 64 MiB put a restore at 116-131 MiB.
-inline constexpr std::uint64_t cache_transfer_memory = 48ull << 20;
+// Part and range buffers of a cache transfer (save, restore, plugin mode; cp keeps the engine's 96 MiB), so
+// that each stays near 100 MiB of RSS, under the 128 MiB we allow ourselves (Harness gives a step 500 MiB).
+// A restore also holds the archive's own buffers (8 x 1 MiB decoded blocks, up to 16 MiB of small files queued
+// for writing), a save only a few 1 MiB chunks. Measured behind bench/wan_proxy (90 MB/s per connection,
+// 10 ms): with 48 MiB a save of incompressible jars (maven corpus) was link-bound at 5 parts in flight
+// (0.96 s, 0.32 s unshaped); 64 MiB keeps 7 in flight at ~91 MiB of RSS. A restore at 64 MiB peaked at
+// 116-131 MiB (heaptrack: 67 MiB ranges, 16.5 queued files, 10.5 blocks); at 48 MiB (12 ranges of 4 MiB)
+// ~100 MiB, 0.02-0.03 s slower on node_modules.
+inline constexpr std::uint64_t save_transfer_memory = 64ull << 20;
+inline constexpr std::uint64_t restore_transfer_memory = 48ull << 20;
 
 struct stored_object {
     std::string key;

@@ -50,7 +50,8 @@ engine::result<std::unique_ptr<cache_store>> open_plugin_store(const plugin_sett
     cfg.endpoint.url = s.endpoint;
     cfg.endpoint.region = s.region;
     cfg.endpoint.addressing = s.path_style ? engine::addressing_style::path : engine::addressing_style::automatic;
-    cfg.transfer.memory_limit = cache_transfer_memory;
+    cfg.transfer.memory_limit =
+        s.mode == plugin::plugin_mode::rebuild ? save_transfer_memory : restore_transfer_memory;
     engine::apply_environment(cfg);
     credentials::chain_options chain;
     if (!s.access_key.empty()) {

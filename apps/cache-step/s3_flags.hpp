@@ -17,7 +17,7 @@ struct s3_flags {
     bool path_style{false};
     std::string part_size{"8MiB"};
     std::string range_size{"4MiB"};
-    int concurrency{16};
+    int concurrency{24};
     std::string memory_limit{"96MiB"};
     std::string checksum{"crc32c"};
     std::string sign_payload{"auto"};

@@ -18,10 +18,10 @@
 //
 // Memory: a transfer holds at most buffers_for(size, cfg) part buffers of `size` bytes (uploads: parts in
 // flight plus the one read ahead; downloads: ranges in flight plus those waiting in the reorder window), and
-// at most `concurrency` requests in flight. With the defaults (8 MiB base, concurrency 16, memory_limit
+// at most `concurrency` requests in flight. With the defaults (8 MiB base, concurrency 24, memory_limit
 // 96 MiB): 12 x 8 MiB allowed for parts 1-800 (11 in flight + 1 read ahead), 6 x 16 MiB, then 3 x 32 MiB;
 // from part 2401 (beyond 43.75 GiB of stream) the floor of two parts applies (2 x 64 MiB), because a transfer
-// must keep reading while it sends. A download holds 96 / 4 = 24 ranges of 4 MiB: 16 in flight, 8 waiting.
+// must keep reading while it sends. A download holds 96 / 4 = 24 ranges of 4 MiB, in flight or waiting.
 
 #include <cachestep/engine/config.hpp>
 #include <cachestep/engine/error.hpp>

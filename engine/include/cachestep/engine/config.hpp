@@ -62,9 +62,11 @@ struct transfer_config {
     // after a whole range), and the object's size, learnt from the first answer, fans the rest out sooner.
     std::uint64_t range_size{4ull << 20};
     std::uint64_t first_range_size{1ull << 20};  // >= 64 KiB, <= range_size; equal to it: every range alike
-    // Requests in flight per transfer (and connections it uses). 16: at S3's ~90 MB/s per connection, 16
-    // connections fill a 10 Gbit/s link; bench/cache_bench.py's WAN profile measures 8 against 16.
-    int concurrency{16};
+    // Requests in flight per transfer (and connections it uses). S3 gives ~90 MB/s per connection, so
+    // throughput is connections x that: behind bench/wan_proxy (that cap, 10 ms first byte) a 2 GiB download
+    // took 3.8 s with 8 x 8 MiB ranges, 2.3 s with 16 x 4 MiB and 1.8 s with 24 x 4 MiB (aws-cli: 3.3 s).
+    // Uploads are bounded by their part buffers first (memory_limit / part size).
+    int concurrency{24};
     std::uint64_t memory_limit{96ull << 20};  // bytes of part/range buffers per transfer; the window shrinks to fit
     payload_checksum checksum{payload_checksum::crc32c};
     payload_signing signing{payload_signing::automatic};
@@ -77,7 +79,7 @@ struct client_config {
     retry_config retry;
     timeout_config timeouts;
     transfer_config transfer;
-    int max_idle_connections{16};  // kept-alive connections kept per endpoint
+    int max_idle_connections{64};  // kept-alive connections kept per endpoint (>= concurrency, or some reconnect)
     std::string user_agent{"cache-step"};
 };
 
