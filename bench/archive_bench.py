@@ -43,6 +43,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from provenance import git_state, sha256_file  # noqa: E402  (the git state and binary digest each result records)
+
 ROOT = Path(__file__).resolve().parent.parent
 NODE_PROJECT = ROOT / "bench" / "node-project"
 DEFAULT_BIN = ROOT / "build" / "apps" / "cache-step" / "cache-step"
@@ -733,18 +736,6 @@ def write_json(path: Path, meta: dict, summaries: dict, runs: list[Run], with_ou
         "meta": meta, "summary": {f"{c}/{p}": s for (c, p), s in summaries.items()}, "targets": targets,
         "runs": [{**asdict(r), "cpu_s": r.cpu_s} for r in runs]}, indent=1))
     return targets
-
-
-def git_state() -> dict:
-    def q(*a):
-        r = subprocess.run(["git", "-C", str(ROOT), *a], capture_output=True, text=True)
-        return r.stdout.strip() if r.returncode == 0 else "?"
-    return {"head": q("rev-parse", "HEAD"), "dirty": bool(q("status", "--porcelain", "--untracked-files=no"))}
-
-
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def spawn_floor_kib(logdir: Path) -> int:

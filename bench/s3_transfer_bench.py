@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -34,6 +33,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from provenance import git_state, sha256_file  # noqa: E402  (the git state and binary digest each result records)
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVERS_DIR = ROOT / "tests" / "servers"
@@ -327,14 +329,6 @@ def measure(argv: list[str], env: dict[str, str], server: Server, server_pids: l
                 machine_busy_s=busy1 - busy0, error=error)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(4 * MiB):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class Bench:
     def __init__(self, args, server: Server, clients: list[Client], cache_step: str, workdir: Path, data_dir: Path):
         self.args, self.server, self.clients, self.cache_step = args, server, clients, cache_step
@@ -579,13 +573,6 @@ def check_targets(summary: dict, defaults: dict) -> list[dict]:
                         "pass": ours["peak_rss_mib"] <= defaults["rss_limit_mib"],
                         "detail": f"{ours['peak_rss_mib']:.1f} MiB (max over the measured rounds)"})
     return results
-
-
-def git_state() -> dict:
-    def q(*a):
-        r = subprocess.run(["git", "-C", str(ROOT), *a], capture_output=True, text=True)
-        return r.stdout.strip() if r.returncode == 0 else "?"
-    return {"head": q("rev-parse", "HEAD"), "dirty": bool(q("status", "--porcelain", "--untracked-files=no"))}
 
 
 def spawn_floor(workdir: Path) -> int:

@@ -2,6 +2,8 @@
 
 #include "text.hpp"
 
+#include <cachestep/sigv4/crypto.hpp>
+
 #include <cstdio>
 #include <ctime>
 
@@ -9,13 +11,7 @@ namespace s3sink {
 
 std::string hex(const unsigned char* p, std::size_t n)
 {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out(n * 2, '0');
-    for (std::size_t i = 0; i < n; ++i) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    return out;
+    return cachestep::sigv4::to_hex({reinterpret_cast<const std::uint8_t*>(p), n});
 }
 
 bool unhex(std::string_view h, std::vector<unsigned char>& out)

@@ -5,6 +5,8 @@
 
 #include "go_values.hpp"
 
+#include <cachestep/sigv4/crypto.hpp>
+
 #include <openssl/evp.h>
 
 #include <boost/throw_exception.hpp>
@@ -65,13 +67,7 @@ namespace {
 
 std::string to_hex(const unsigned char* bytes, std::size_t n)
 {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out(n * 2, '0');
-    for (std::size_t i = 0; i < n; ++i) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    return out;
+    return sigv4::to_hex({reinterpret_cast<const std::uint8_t*>(bytes), n});
 }
 
 struct md_ctx_free {
